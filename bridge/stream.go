@@ -1,0 +1,366 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/wasmnet/wasmnet/internal/buffer"
+	"github.com/wasmnet/wasmnet/wisp"
+)
+
+// stream relays one TCP connection. Three parties move it along: the
+// session's read loop queues what the client sends, a writer goroutine
+// (running only while there is something to write) writes it to the
+// destination, and a reader goroutine sends what the destination sends,
+// within the client's window.
+type stream struct {
+	s    *session
+	id   uint32
+	dest wisp.Connect
+	conn *net.TCPConn // set once dialed
+
+	mu        sync.Mutex
+	in        [][]byte // DATA messages from the client, not yet written
+	writing   bool     // a writer goroutine is running
+	consumed  uint32   // packets written since the last CONTINUE
+	finIn     bool     // the client sent FIN: shut down writing once in drains
+	closeIn   bool     // the client closed: close once in drains
+	readDone  bool     // the destination finished sending
+	writeDone bool     // writing to the destination is shut down
+	window    int      // bytes the client will still take
+	windowCh  chan struct{}
+	gone      bool // detached from the session: sends the client nothing more
+	aborted   bool // ended: the queue is dropped and the connection closed
+}
+
+func newStream(s *session, id uint32, c wisp.Connect) *stream {
+	st := &stream{
+		s:        s,
+		id:       id,
+		dest:     c,
+		window:   noWindow,
+		windowCh: make(chan struct{}, 1),
+	}
+	if s.ext.window {
+		st.window = int(s.ext.clientWin)
+	}
+	return st
+}
+
+// run dials, then relays from the destination to the client until the
+// destination finishes or the stream ends.
+func (st *stream) run() {
+	if st.dest.StreamType != wisp.StreamTCP {
+		st.end(wisp.ReasonInvalid, false)
+		return
+	}
+	ctx, cancel := context.WithCancel(st.s.ctx)
+	conn, err := st.s.h.dial(ctx, st.dest)
+	cancel()
+	if err != nil {
+		reason := connectReason(err)
+		st.s.log.Info("connect failed", "stream", st.id, "host", st.dest.Host, "port", st.dest.Port, "reason", reason, "err", err)
+		st.end(reason, false)
+		return
+	}
+	st.mu.Lock()
+	st.conn = conn.(*net.TCPConn)
+	aborted, gone := st.aborted, st.gone
+	st.mu.Unlock()
+	if aborted {
+		conn.Close()
+		return
+	}
+	if st.s.ext.opened && !gone {
+		st.s.control(openedPacket(st.id, conn))
+	}
+	st.drain()
+	st.readLoop()
+}
+
+// readLoop sends what the destination sends, never more than the window.
+func (st *stream) readLoop() {
+	for {
+		st.mu.Lock()
+		for st.window <= 0 && !st.gone {
+			st.mu.Unlock()
+			select {
+			case <-st.windowCh:
+			case <-st.s.ctx.Done():
+				return
+			}
+			st.mu.Lock()
+		}
+		n, gone := min(st.window, buffer.MaxPayload), st.gone
+		st.mu.Unlock()
+		if gone {
+			return
+		}
+
+		// Wait until there is data before taking a buffer, so that idle
+		// streams hold none.
+		if err := waitReadable(st.conn); err != nil {
+			st.readFailed(err)
+			return
+		}
+		buf := buffer.Get(wisp.HeaderLen + n)
+		m, err := st.conn.Read(buf[wisp.HeaderLen:])
+		if m > 0 {
+			wisp.PutHeader(buf, wisp.TypeData, st.id)
+			st.mu.Lock()
+			st.window -= m
+			gone := st.gone
+			st.mu.Unlock()
+			if gone {
+				buffer.Put(buf)
+				return
+			}
+			st.s.h.stats.buffered.Add(int64(m))
+			st.s.send(outMsg{buf: buf[:wisp.HeaderLen+m], st: st})
+		} else {
+			buffer.Put(buf)
+		}
+		if err != nil {
+			st.readFailed(err)
+			return
+		}
+	}
+}
+
+// readFailed handles the end of the destination's data.
+func (st *stream) readFailed(err error) {
+	st.mu.Lock()
+	gone := st.gone
+	st.mu.Unlock()
+	switch {
+	case gone:
+	case !errors.Is(err, io.EOF):
+		st.end(resetReason(err), true)
+	case !st.s.ext.halfClose:
+		// Plain Wisp has no half-close: the stream ends here.
+		st.end(wisp.ReasonVoluntary, false)
+	default:
+		st.mu.Lock()
+		st.readDone = true
+		done := st.writeDone
+		st.mu.Unlock()
+		st.s.control(finPacket(st.id))
+		if done {
+			st.end(wisp.ReasonVoluntary, false)
+		}
+	}
+}
+
+// fromClient queues a DATA message. A client that sends beyond the credit
+// it was given loses the stream.
+func (st *stream) fromClient(msg []byte, n int) {
+	st.mu.Lock()
+	if st.gone || st.finIn || n == 0 {
+		st.mu.Unlock()
+		buffer.Put(msg)
+		return
+	}
+	// A client may have a whole credit in flight when a CONTINUE resets it,
+	// so up to twice the credit can be queued honestly.
+	if len(st.in) >= 2*int(st.s.h.cfg.Credit) {
+		st.mu.Unlock()
+		buffer.Put(msg)
+		st.s.log.Warn("client exceeded its credit", "stream", st.id)
+		st.end(wisp.ReasonCreditExceeded, true)
+		return
+	}
+	st.in = append(st.in, msg)
+	st.s.h.stats.buffered.Add(int64(n))
+	st.mu.Unlock()
+	st.drain()
+}
+
+// drain starts whatever the write side needs next, unless a writer is
+// running or the stream is not connected yet: writing queued data, then
+// the close or FIN the client asked for.
+func (st *stream) drain() {
+	st.mu.Lock()
+	if st.conn == nil || st.writing || st.aborted {
+		st.mu.Unlock()
+		return
+	}
+	if len(st.in) > 0 {
+		st.writing = true
+		st.mu.Unlock()
+		go st.writeLoop()
+		return
+	}
+	closeIn, fin := st.closeIn, st.finIn && !st.writeDone
+	st.mu.Unlock()
+	switch {
+	case closeIn:
+		st.closeConn(false)
+	case fin:
+		st.shutdownWrite()
+	}
+}
+
+// writeLoop writes queued data to the destination and returns credit to
+// the client. It exits when the queue is empty.
+func (st *stream) writeLoop() {
+	credit := st.s.h.cfg.Credit
+	for {
+		st.mu.Lock()
+		if len(st.in) == 0 || st.aborted {
+			st.writing = false
+			st.mu.Unlock()
+			st.drain()
+			return
+		}
+		msg := st.in[0]
+		st.in[0] = nil
+		st.in = st.in[1:]
+		st.mu.Unlock()
+
+		payload := msg[wisp.HeaderLen:]
+		_, err := st.conn.Write(payload)
+		st.s.h.stats.buffered.Add(int64(-len(payload)))
+		buffer.Put(msg)
+		if err != nil {
+			st.mu.Lock()
+			st.writing = false
+			st.mu.Unlock()
+			st.end(resetReason(err), true)
+			return
+		}
+
+		st.mu.Lock()
+		st.consumed++
+		var grant uint32
+		if st.consumed >= credit/2 && len(st.in) < int(credit) && !st.gone {
+			grant = credit - uint32(len(st.in))
+			st.consumed = 0
+		}
+		st.mu.Unlock()
+		if grant > 0 {
+			st.s.control(continuePacket(st.id, grant))
+		}
+	}
+}
+
+// shutdownWrite passes the client's FIN on to the destination.
+func (st *stream) shutdownWrite() {
+	err := st.conn.CloseWrite()
+	st.mu.Lock()
+	st.writeDone = true
+	done := st.readDone
+	st.mu.Unlock()
+	switch {
+	case err != nil:
+		st.end(resetReason(err), true)
+	case done:
+		st.end(wisp.ReasonVoluntary, false)
+	}
+}
+
+// clientFin takes a FIN from the client.
+func (st *stream) clientFin() {
+	st.mu.Lock()
+	st.finIn = true
+	st.mu.Unlock()
+	st.drain()
+}
+
+// clientClose takes a CLOSE from the client. Wisp sends no CLOSE back. A
+// voluntary close still writes out what the client sent, as closing a
+// TCP socket would; any other reason resets the connection at once.
+func (st *stream) clientClose(r wisp.Reason) {
+	if r != wisp.ReasonVoluntary {
+		st.end(0, true)
+		return
+	}
+	st.mu.Lock()
+	st.closeIn = true
+	st.mu.Unlock()
+	st.detach()
+	st.drain()
+}
+
+// grant adds to the window: bytes the client read (WINDOW), or bytes
+// written to a client without flow control.
+func (st *stream) grant(n int) {
+	st.mu.Lock()
+	st.window = min(st.window+n, 1<<30)
+	st.mu.Unlock()
+	wake(st.windowCh)
+}
+
+// end finishes the stream: it tells the client why (unless r is zero),
+// drops what is queued and closes the connection, with a reset if asked.
+func (st *stream) end(r wisp.Reason, reset bool) {
+	if st.detach() && r != 0 {
+		st.s.control(closePacket(st.id, r))
+	}
+	st.mu.Lock()
+	in := st.in
+	st.in = nil
+	st.aborted = true
+	st.mu.Unlock()
+	for _, msg := range in {
+		st.s.h.stats.buffered.Add(int64(-(len(msg) - wisp.HeaderLen)))
+		buffer.Put(msg)
+	}
+	st.closeConn(reset)
+}
+
+// detach removes the stream from the session, after which it sends the
+// client nothing more and its ID may be reused. It reports whether this
+// call did it.
+func (st *stream) detach() bool {
+	st.mu.Lock()
+	if st.gone {
+		st.mu.Unlock()
+		return false
+	}
+	st.gone = true
+	st.mu.Unlock()
+	wake(st.windowCh)
+	return st.s.remove(st.id)
+}
+
+// closeConn closes the connection, with a reset if asked.
+func (st *stream) closeConn(reset bool) {
+	st.mu.Lock()
+	conn := st.conn
+	st.mu.Unlock()
+	if conn == nil {
+		return
+	}
+	if reset {
+		conn.SetLinger(0)
+	}
+	conn.Close()
+}
+
+func wake(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+func openedPacket(id uint32, conn net.Conn) []byte {
+	p := wisp.Packet{Type: wisp.TypeOpened, Stream: id}
+	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		p.Opened.Remote = a.AddrPort()
+	}
+	if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
+		p.Opened.Local = a.AddrPort()
+	}
+	p.Opened.Remote = netip.AddrPortFrom(p.Opened.Remote.Addr().Unmap(), p.Opened.Remote.Port())
+	p.Opened.Local = netip.AddrPortFrom(p.Opened.Local.Addr().Unmap(), p.Opened.Local.Port())
+	return p.Append(buffer.Get(64)[:0])
+}
+
+func finPacket(id uint32) []byte {
+	return wisp.AppendHeader(buffer.Get(wisp.HeaderLen)[:0], wisp.TypeFin, id)
+}

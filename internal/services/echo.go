@@ -1,0 +1,75 @@
+package services
+
+import (
+	"io"
+	"net"
+	"sync"
+)
+
+// Server is a running TCP server.
+type Server struct {
+	ln   net.Listener
+	quit chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	conn map[net.Conn]struct{}
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() *net.TCPAddr { return s.ln.Addr().(*net.TCPAddr) }
+
+// Close stops the server and closes its connections.
+func (s *Server) Close() error {
+	err := s.ln.Close()
+	close(s.quit)
+	s.mu.Lock()
+	for c := range s.conn {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return err
+}
+
+// serve listens on addr and runs handle for each connection.
+func serve(addr string, handle func(*Server, net.Conn)) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{ln: ln, quit: make(chan struct{}), conn: make(map[net.Conn]struct{})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conn[c] = struct{}{}
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				handle(s, c)
+				s.mu.Lock()
+				delete(s.conn, c)
+				s.mu.Unlock()
+				c.Close()
+			}()
+		}
+	}()
+	return s, nil
+}
+
+// Echo starts a server that sends back what it reads, and passes on the
+// client's half-close.
+func Echo(addr string) (*Server, error) {
+	return serve(addr, func(_ *Server, c net.Conn) {
+		io.Copy(c, c)
+		if cw, ok := c.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+	})
+}

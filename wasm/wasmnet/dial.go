@@ -1,0 +1,260 @@
+package wasmnet
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wasmnet/wasmnet/internal/buffer"
+	"github.com/wasmnet/wasmnet/wisp"
+)
+
+// DefaultWindow is the receive window per stream when Dialer.Window is
+// zero: how many bytes the bridge may send ahead of the program's reads.
+const DefaultWindow = 512 << 10
+
+// A Dialer opens streams through one bridge. All its dials share one
+// session, a single WebSocket, opened on first use and opened again after
+// it is lost. The zero value dials DefaultBridge(). A Dialer is safe for
+// concurrent use.
+type Dialer struct {
+	// Bridge is the bridge's WebSocket URL, such as
+	// "wss://bridge.example/wisp/". Empty means DefaultBridge().
+	Bridge string
+
+	// Timeout bounds each dial, opening the session included. Zero means
+	// no bound beyond the context's.
+	Timeout time.Duration
+
+	// Window is the receive window per stream, in bytes. Zero means
+	// DefaultWindow. It bounds what a stream holds when the program reads
+	// slowly, if the bridge supports the window extension.
+	Window int
+
+	mu      sync.Mutex
+	sess    *session
+	opening *opening
+}
+
+// opening is a session being opened, which concurrent dials wait for.
+type opening struct {
+	done chan struct{}
+	sess *session
+	err  error
+}
+
+// DefaultDialer is used by Dial and DialContext.
+var DefaultDialer = &Dialer{}
+
+// Dial connects to address through the default bridge. See Dialer.Dial.
+func Dial(network, address string) (net.Conn, error) {
+	return DefaultDialer.Dial(network, address)
+}
+
+// DialContext is Dial with a context.
+func DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	return DefaultDialer.DialContext(ctx, network, address)
+}
+
+// DefaultBridge is the bridge URL used when none is set: the environment
+// variable WASMNET_BRIDGE, or in a browser "/wisp/" on the page's origin.
+func DefaultBridge() string {
+	if u := os.Getenv("WASMNET_BRIDGE"); u != "" {
+		return u
+	}
+	return locationBridge()
+}
+
+// Dial connects to address on the named network through the bridge. The
+// network is "tcp" ("tcp4" and "tcp6" are taken as "tcp"; the bridge
+// chooses the address family). The address has the form "host:port"; the
+// bridge resolves the host.
+//
+// When the bridge supports it, Dial returns once the bridge has connected,
+// and a refused, unreachable or forbidden destination is its error.
+// Otherwise such errors come from the first Read or Write.
+func (d *Dialer) Dial(network, address string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, address)
+}
+
+// DialContext is Dial with a context. The context bounds the dial only,
+// not the stream it returns.
+func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	fail := func(addr net.Addr, err error) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: addr, Err: err}
+	}
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return fail(nil, net.UnknownNetworkError(network))
+	}
+	host, portStr, err := net.SplitHostPort(address)
+	if err != nil {
+		return fail(nil, err)
+	}
+	port, err := lookupPort(network, portStr)
+	if err != nil {
+		return fail(nil, err)
+	}
+	raddr := hostAddr(network, host, port)
+
+	if d.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.Timeout)
+		defer cancel()
+	}
+	s, err := d.session(ctx)
+	if err != nil {
+		return fail(raddr, err)
+	}
+	c := newConn(s, "tcp", raddr)
+	if err := s.add(c); err != nil {
+		return fail(raddr, err)
+	}
+	connect := wisp.Packet{Type: wisp.TypeConnect, Stream: c.id, Connect: wisp.Connect{
+		StreamType: wisp.StreamTCP, Port: port, Host: host,
+	}}
+	s.control(connect.Append(buffer.Get(wisp.HeaderLen + 3 + len(host))[:0]))
+	if !s.feat.opened {
+		return c, nil
+	}
+
+	select {
+	case <-c.opened:
+		c.mu.Lock()
+		err := c.openErr
+		c.mu.Unlock()
+		if err != nil {
+			c.Close()
+			return fail(raddr, err)
+		}
+		return c, nil
+	case <-ctx.Done():
+		c.Close()
+		return fail(raddr, contextError{ctx.Err()})
+	}
+}
+
+// session returns the live session, opening one if there is none.
+func (d *Dialer) session(ctx context.Context) (*session, error) {
+	d.mu.Lock()
+	if d.sess != nil && d.sess.alive() {
+		s := d.sess
+		d.mu.Unlock()
+		return s, nil
+	}
+	op := d.opening
+	if op == nil {
+		op = &opening{done: make(chan struct{})}
+		d.opening = op
+		d.mu.Unlock()
+
+		url := d.Bridge
+		if url == "" {
+			url = DefaultBridge()
+		}
+		if url == "" {
+			op.err = errors.New("wasmnet: no bridge URL: set Dialer.Bridge or WASMNET_BRIDGE")
+		} else {
+			op.sess, op.err = openSession(ctx, url, d.window())
+		}
+
+		d.mu.Lock()
+		d.opening = nil
+		if op.err == nil {
+			d.sess = op.sess
+		}
+		close(op.done)
+	}
+	d.mu.Unlock()
+
+	select {
+	case <-op.done:
+		return op.sess, op.err
+	case <-ctx.Done():
+		return nil, contextError{ctx.Err()}
+	}
+}
+
+func (d *Dialer) window() uint32 {
+	if d.Window <= 0 {
+		return DefaultWindow
+	}
+	return uint32(min(d.Window, 1<<30))
+}
+
+// Close ends the Dialer's session. Its open streams fail; a later dial
+// opens a new session.
+func (d *Dialer) Close() error {
+	d.mu.Lock()
+	s := d.sess
+	d.sess = nil
+	d.mu.Unlock()
+	if s != nil {
+		s.fail(net.ErrClosed)
+	}
+	return nil
+}
+
+// Stats describes what a Dialer's session holds.
+type Stats struct {
+	Streams      int // open streams
+	RecvBuffered int // bytes received from the bridge and not yet read
+	SendQueued   int // bytes waiting to be written to the bridge
+}
+
+// Stats reports what the current session holds, for tests and for a
+// program that watches its own memory.
+func (d *Dialer) Stats() Stats {
+	d.mu.Lock()
+	s := d.sess
+	d.mu.Unlock()
+	if s == nil {
+		return Stats{}
+	}
+	return s.stats()
+}
+
+// hostAddr is the remote address before the bridge reports the real one:
+// a *net.TCPAddr for an IP literal, else the name itself.
+func hostAddr(network, host string, port uint16) net.Addr {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, port))
+	}
+	return nameAddr{network: network, addr: net.JoinHostPort(host, strconv.Itoa(int(port)))}
+}
+
+type nameAddr struct{ network, addr string }
+
+func (a nameAddr) Network() string { return a.network }
+func (a nameAddr) String() string  { return a.addr }
+
+func lookupPort(network, service string) (uint16, error) {
+	if n, err := strconv.ParseUint(service, 10, 16); err == nil {
+		return uint16(n), nil
+	}
+	n, err := net.LookupPort(network, service)
+	if err != nil {
+		return 0, err
+	}
+	return uint16(n), nil
+}
+
+// contextError reports a dial cut short by its context, in the shape
+// package net uses.
+type contextError struct{ err error }
+
+func (e contextError) Error() string {
+	if e.err == context.DeadlineExceeded {
+		return "i/o timeout"
+	}
+	return "operation was canceled"
+}
+func (e contextError) Timeout() bool   { return e.err == context.DeadlineExceeded }
+func (e contextError) Temporary() bool { return e.Timeout() }
+func (e contextError) Unwrap() error   { return e.err }

@@ -1,0 +1,385 @@
+package wasmnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/wasmnet/wasmnet/internal/buffer"
+	"github.com/wasmnet/wasmnet/wisp"
+)
+
+// maxQueued bounds the bytes waiting to be written to the bridge. A Write
+// that would exceed it waits, so a slow bridge pushes back on the program.
+const maxQueued = 1 << 20
+
+// infoWait is how long a client waits for the bridge's INFO after a
+// CONTINUE on stream 0, before it settles for Wisp v1 (as the spec says).
+const infoWait = 5 * time.Second
+
+// features are what the handshake settled.
+type features struct {
+	window    bool // ExtWindow: the bridge honours our receive window
+	halfClose bool // ExtHalfClose: FIN packets
+	opened    bool // ExtOpened: OPENED confirms every connect
+}
+
+// A session is one WebSocket to a bridge, carrying many streams.
+type session struct {
+	url    string
+	t      transport
+	v2     bool   // the bridge selected a subprotocol, so INFO is expected
+	window uint32 // our receive window per stream, offered in INFO
+
+	// Set by the handshake, under mu, before ready is closed; read-only
+	// afterwards.
+	ready     chan struct{}
+	gotInfo   bool
+	gotCredit bool
+	feat      features
+	credit    uint32 // initial credit of every stream, from CONTINUE on stream 0
+
+	done     chan struct{} // closed when the session has failed
+	err      error         // why; set before done is closed
+	failOnce sync.Once
+
+	mu      sync.Mutex
+	streams map[uint32]*Conn
+	nextID  uint32
+
+	// The outbound queue, drained by writeLoop.
+	qmu    sync.Mutex
+	queue  [][]byte
+	queued int           // bytes in queue
+	qready chan struct{} // signalled when queue becomes non-empty
+	qspace chan struct{} // closed and replaced whenever writeLoop makes room
+}
+
+// openSession dials the bridge and completes the Wisp handshake.
+func openSession(ctx context.Context, url string, window uint32) (*session, error) {
+	t, err := dialTransport(ctx, url, []string{subprotocol})
+	if err != nil {
+		return nil, &BridgeError{URL: url, Err: err}
+	}
+	s := &session{
+		url:     url,
+		t:       t,
+		v2:      t.Subprotocol() != "",
+		window:  window,
+		ready:   make(chan struct{}),
+		done:    make(chan struct{}),
+		streams: make(map[uint32]*Conn),
+		nextID:  1,
+		qready:  make(chan struct{}, 1),
+		qspace:  make(chan struct{}),
+	}
+	if s.v2 {
+		// Send INFO at once rather than after the bridge's: the drafts
+		// disagree on the order, and waiting costs a round trip.
+		info := wisp.Packet{Type: wisp.TypeInfo, Info: wisp.Info{
+			Major: wisp.VersionMajor,
+			Minor: wisp.VersionMinor,
+			Extensions: []wisp.Extension{
+				{ID: wisp.ExtWindow, Data: wisp.WindowData(window)},
+				{ID: wisp.ExtHalfClose},
+				{ID: wisp.ExtOpened},
+			},
+		}}
+		s.control(info.Append(nil))
+	}
+	go s.readLoop()
+	go s.writeLoop()
+
+	select {
+	case <-s.ready:
+		return s, nil
+	case <-s.done:
+		return nil, s.err
+	case <-ctx.Done():
+		s.fail(ctx.Err())
+		return nil, s.err
+	}
+}
+
+func (s *session) readLoop() {
+	for {
+		msg, err := s.t.ReadMessage()
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if err := s.handle(msg); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+}
+
+// handle dispatches one message. It owns msg.
+func (s *session) handle(msg []byte) error {
+	p, err := wisp.Decode(msg)
+	if err != nil {
+		buffer.Put(msg)
+		return err
+	}
+	if p.Stream == 0 {
+		err := s.handshake(p)
+		buffer.Put(msg)
+		return err
+	}
+	s.mu.Lock()
+	c := s.streams[p.Stream]
+	s.mu.Unlock()
+	if c == nil {
+		// Closed here while the bridge was still sending: drop it.
+		buffer.Put(msg)
+		return nil
+	}
+	switch p.Type {
+	case wisp.TypeData:
+		wait, err := c.deliver(msg, p.Data)
+		if err != nil {
+			return err
+		}
+		if wait != nil {
+			// No flow control from the bridge: stall the whole session
+			// until the program reads, which pushes back through the
+			// WebSocket.
+			select {
+			case <-wait:
+			case <-c.closed:
+			case <-s.done:
+			}
+		}
+		return nil
+	case wisp.TypeContinue:
+		c.setCredit(p.Credit)
+	case wisp.TypeClose:
+		c.remoteClose(p.Reason)
+	case wisp.TypeFin:
+		c.remoteFin()
+	case wisp.TypeOpened:
+		c.setOpened(p.Opened)
+	default:
+		buffer.Put(msg)
+		return fmt.Errorf("bridge sent %v on stream %d", p.Type, p.Stream)
+	}
+	buffer.Put(msg)
+	return nil
+}
+
+// handshake takes the bridge's INFO and its first CONTINUE on stream 0.
+func (s *session) handshake(p wisp.Packet) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch p.Type {
+	case wisp.TypeInfo:
+		if s.gotInfo || isClosed(s.ready) {
+			return nil
+		}
+		s.gotInfo = true
+		if p.Info.Major == wisp.VersionMajor {
+			_, s.feat.window = p.Info.Ext(wisp.ExtWindow)
+			_, s.feat.halfClose = p.Info.Ext(wisp.ExtHalfClose)
+			_, s.feat.opened = p.Info.Ext(wisp.ExtOpened)
+		}
+		if s.gotCredit {
+			close(s.ready)
+		}
+	case wisp.TypeContinue:
+		if s.gotCredit {
+			return nil
+		}
+		s.gotCredit = true
+		s.credit = p.Credit
+		switch {
+		case s.gotInfo || !s.v2:
+			close(s.ready)
+		default:
+			// CONTINUE before INFO, as one draft orders it: give INFO a
+			// while to follow before settling for v1.
+			time.AfterFunc(infoWait, func() {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				if !isClosed(s.ready) {
+					close(s.ready)
+				}
+			})
+		}
+	case wisp.TypeClose:
+		return fmt.Errorf("bridge closed the session: %v", p.Reason)
+	default:
+		return fmt.Errorf("bridge sent %v on stream 0", p.Type)
+	}
+	return nil
+}
+
+func (s *session) writeLoop() {
+	var batch [][]byte
+	for {
+		select {
+		case <-s.qready:
+		case <-s.done:
+			return
+		}
+		s.qmu.Lock()
+		batch, s.queue = s.queue, batch[:0]
+		n := s.queued
+		s.qmu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+
+		err := s.t.WriteMessages(batch)
+		for i, m := range batch {
+			buffer.Put(m)
+			batch[i] = nil
+		}
+
+		s.qmu.Lock()
+		s.queued -= n
+		close(s.qspace)
+		s.qspace = make(chan struct{})
+		s.qmu.Unlock()
+		if err != nil {
+			s.fail(err)
+			return
+		}
+	}
+}
+
+// control queues a small packet that must not wait for room: CONNECT,
+// CLOSE, FIN and WINDOW. It owns msg.
+func (s *session) control(msg []byte) {
+	s.qmu.Lock()
+	if isClosed(s.done) {
+		s.qmu.Unlock()
+		buffer.Put(msg)
+		return
+	}
+	s.push(msg)
+	s.qmu.Unlock()
+}
+
+// send queues a DATA packet, waiting for room until the deadline, the
+// stream's close or the session's end. It owns msg.
+func (s *session) send(msg []byte, deadline, closed <-chan struct{}) error {
+	for {
+		s.qmu.Lock()
+		if isClosed(s.done) {
+			s.qmu.Unlock()
+			buffer.Put(msg)
+			return s.err
+		}
+		if s.queued == 0 || s.queued+len(msg) <= maxQueued {
+			s.push(msg)
+			s.qmu.Unlock()
+			return nil
+		}
+		space := s.qspace
+		s.qmu.Unlock()
+
+		select {
+		case <-space:
+		case <-deadline:
+			buffer.Put(msg)
+			return errTimeout
+		case <-closed:
+			buffer.Put(msg)
+			return net.ErrClosed
+		case <-s.done:
+		}
+	}
+}
+
+// push appends to the queue; qmu is held.
+func (s *session) push(msg []byte) {
+	s.queue = append(s.queue, msg)
+	s.queued += len(msg)
+	select {
+	case s.qready <- struct{}{}:
+	default:
+	}
+}
+
+// fail ends the session: every stream fails, and the next dial opens a
+// new session.
+func (s *session) fail(err error) {
+	s.failOnce.Do(func() {
+		s.err = &BridgeError{URL: s.url, Err: err}
+		s.t.Close()
+
+		s.qmu.Lock()
+		close(s.done)
+		for _, m := range s.queue {
+			buffer.Put(m)
+		}
+		s.queue, s.queued = nil, 0
+		s.qmu.Unlock()
+
+		s.mu.Lock()
+		streams := s.streams
+		s.streams = map[uint32]*Conn{}
+		s.mu.Unlock()
+		for _, c := range streams {
+			c.sessionLost(s.err)
+		}
+	})
+}
+
+// alive reports whether the session can still open streams.
+func (s *session) alive() bool { return !isClosed(s.done) }
+
+// add registers a new stream under a fresh ID.
+func (s *session) add(c *Conn) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if isClosed(s.done) {
+		return s.err
+	}
+	for tries := 0; ; tries++ {
+		if tries == 1<<16 {
+			return errors.New("wasmnet: no free stream ID")
+		}
+		id := s.nextID
+		s.nextID++
+		if id == 0 {
+			continue
+		}
+		if _, used := s.streams[id]; !used {
+			c.id = id
+			s.streams[id] = c
+			return nil
+		}
+	}
+}
+
+func (s *session) remove(id uint32) {
+	s.mu.Lock()
+	delete(s.streams, id)
+	s.mu.Unlock()
+}
+
+// stats adds up what the session holds.
+func (s *session) stats() Stats {
+	s.mu.Lock()
+	streams := make([]*Conn, 0, len(s.streams))
+	for _, c := range s.streams {
+		streams = append(streams, c)
+	}
+	s.mu.Unlock()
+
+	st := Stats{Streams: len(streams)}
+	for _, c := range streams {
+		c.mu.Lock()
+		st.RecvBuffered += c.buffered
+		c.mu.Unlock()
+	}
+	s.qmu.Lock()
+	st.SendQueued = s.queued
+	s.qmu.Unlock()
+	return st
+}

@@ -1,0 +1,26 @@
+package wasmnet
+
+// transport carries whole Wisp packets between a session and the bridge:
+// one binary WebSocket message per packet. There are three: the browser's
+// WebSocket (GOOS=js), a framed stdio pipe to the wazero host
+// (GOOS=wasip1), and a native WebSocket (any other GOOS).
+type transport interface {
+	// ReadMessage returns the next message, in a buffer from getBuf that
+	// now belongs to the caller.
+	ReadMessage() ([]byte, error)
+
+	// WriteMessages writes msgs in order, one message each. The caller
+	// keeps the buffers.
+	WriteMessages(msgs [][]byte) error
+
+	// Subprotocol is the WebSocket subprotocol the bridge selected. A
+	// bridge that selects none speaks Wisp v1.
+	Subprotocol() string
+
+	// Close tears the connection down. Pending calls return errors.
+	Close() error
+}
+
+// subprotocol is offered to the bridge. wisp-js, like the wasmnet bridge,
+// speaks Wisp v2 only to a client that offers a subprotocol.
+const subprotocol = "wisp-v2"
