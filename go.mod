@@ -6,3 +6,9 @@ require (
 	github.com/coder/websocket v1.8.15
 	golang.org/x/net v0.62.0
 )
+
+require (
+	github.com/hack-pad/safejs v0.1.0 // indirect
+	github.com/tetratelabs/wazero v1.12.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)

@@ -1,0 +1,130 @@
+//go:build !js && !wasip1
+
+package wasmnet_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wasmnet/wasmnet/wasm/host"
+)
+
+// The tests below run this package's own tests again inside WebAssembly,
+// against a bridge and services started here: under wazero through the
+// host package (GOOS=wasip1), and under Node.js with the browser's
+// WebSocket API (GOOS=js).
+
+// insideTests are the tests that must pass inside wasm, none skipped.
+var insideTests = []string{"TestConnConformance"}
+
+func TestInsideWazero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a wasm test binary")
+	}
+	e := testEnv(t)
+	bin := buildGuestTest(t, "wasip1")
+	wasm, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out syncBuffer
+	err = host.Run(ctx, wasm, host.Config{
+		Bridge: e.Bridge,
+		Args:   []string{"-test.v", "-test.run", "^(" + strings.Join(insideTests, "|") + ")$"},
+		Env:    e.vars(),
+		Output: &out,
+	})
+	checkGuest(t, out.String(), err)
+}
+
+func TestInsideNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a wasm test binary")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is needed to run GOOS=js tests: install Node.js 20 or later")
+	}
+	e := testEnv(t)
+	bin := buildGuestTest(t, "js")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	execJS := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
+	cmd := exec.CommandContext(ctx, node, "--stack-size=8192", execJS, bin,
+		"-test.v", "-test.run", "^("+strings.Join(insideTests, "|")+")$")
+	cmd.Env = append(os.Environ(), "NODE_OPTIONS=--experimental-websocket")
+	for k, v := range e.vars() {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	checkGuest(t, string(out), err)
+}
+
+// vars passes the environment to a test binary inside wasm.
+func (e env) vars() map[string]string {
+	return map[string]string{
+		"WASMNET_TEST_BRIDGE": e.Bridge,
+		"WASMNET_TEST_ECHO":   e.Echo,
+		"WASMNET_TEST_PAIR":   e.Pair,
+	}
+}
+
+// buildGuestTest compiles this package's tests for GOOS=goos.
+func buildGuestTest(t *testing.T, goos string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "wasmnet."+goos+".test")
+	cmd := exec.Command("go", "test", "-c", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the %s test binary: %v\n%s", goos, err, out)
+	}
+	return bin
+}
+
+// checkGuest requires that every inside test ran and passed.
+func checkGuest(t *testing.T, out string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Errorf("guest failed: %v", err)
+	}
+	for _, name := range insideTests {
+		if !regexp.MustCompile(`(?m)^--- PASS: ` + name + ` `).MatchString(out) {
+			t.Errorf("%s did not pass inside wasm", name)
+		}
+	}
+	if strings.Contains(out, "--- SKIP") || strings.Contains(out, "--- FAIL") {
+		t.Errorf("a test was skipped or failed inside wasm")
+	}
+	if t.Failed() || testing.Verbose() {
+		t.Logf("guest output:\n%s", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
