@@ -11,10 +11,9 @@ import (
 // started on the host.
 func testEnv(t testing.TB) env {
 	t.Helper()
-	e := env{
-		Bridge: os.Getenv("WASMNET_TEST_BRIDGE"),
-		Echo:   os.Getenv("WASMNET_TEST_ECHO"),
-		Pair:   os.Getenv("WASMNET_TEST_PAIR"),
+	var e env
+	for _, v := range envVars {
+		*v.field(&e) = os.Getenv(v.name)
 	}
 	if e.Bridge == "" {
 		t.Skip("inside wasm this test needs the services that the native tests TestInsideWazero and TestInsideNode start")

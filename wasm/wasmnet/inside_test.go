@@ -24,7 +24,7 @@ import (
 // WebSocket API (GOOS=js).
 
 // insideTests are the tests that must pass inside wasm, none skipped.
-var insideTests = []string{"TestConnConformance"}
+var insideTests = []string{"TestConnConformance", "TestSMTPStartTLS", "TestDNSOverTCP"}
 
 func TestInsideWazero(t *testing.T) {
 	if testing.Short() {
@@ -73,11 +73,11 @@ func TestInsideNode(t *testing.T) {
 
 // vars passes the environment to a test binary inside wasm.
 func (e env) vars() map[string]string {
-	return map[string]string{
-		"WASMNET_TEST_BRIDGE": e.Bridge,
-		"WASMNET_TEST_ECHO":   e.Echo,
-		"WASMNET_TEST_PAIR":   e.Pair,
+	m := map[string]string{}
+	for _, v := range envVars {
+		m[v.name] = *v.field(&e)
 	}
+	return m
 }
 
 // buildGuestTest compiles this package's tests for GOOS=goos.
