@@ -27,7 +27,7 @@ func Sink(addr string) (*Server, error) {
 // uint64 count, writes that many bytes of a repeating pattern, and closes.
 // A count of zero means: write until the client goes away.
 func Source(addr string) (*Server, error) {
-	return serve(addr, func(_ *Server, c net.Conn) {
+	return serve(addr, func(s *Server, c net.Conn) {
 		var n uint64
 		if err := binary.Read(c, binary.BigEndian, &n); err != nil {
 			return
@@ -38,7 +38,9 @@ func Source(addr string) (*Server, error) {
 			if n != 0 && n < chunk {
 				chunk = n
 			}
-			if _, err := c.Write(buf[:chunk]); err != nil {
+			m, err := c.Write(buf[:chunk])
+			s.Sent.Add(int64(m))
+			if err != nil {
 				return
 			}
 			if n != 0 {

@@ -4,10 +4,15 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 // Server is a running TCP server.
 type Server struct {
+	// Sent counts the bytes the server's handlers have written, for tests
+	// that check how far backpressure reached.
+	Sent atomic.Int64
+
 	ln   net.Listener
 	quit chan struct{}
 	wg   sync.WaitGroup

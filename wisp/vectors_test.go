@@ -1,0 +1,309 @@
+package wisp_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/wasmnet/wasmnet/wisp"
+)
+
+// protocolDoc is the wire-format document whose test vectors these tests
+// check, so that the document and the codec cannot drift apart.
+const protocolDoc = "../docs/PROTOCOL.md"
+
+// vector is one line of a vectors block in protocolDoc.
+type vector struct {
+	name string
+	msg  []byte
+	line int
+}
+
+// readVectors returns the vectors of the fenced block whose info string is
+// info. Each line of the block is "name: hex bytes", the bytes in lower
+// case and separated by single spaces.
+func readVectors(t testing.TB, info string) []vector {
+	t.Helper()
+	doc, err := os.ReadFile(protocolDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := parseVectors(doc, info)
+	if err != nil {
+		t.Fatalf("%s: %v", protocolDoc, err)
+	}
+	if len(vs) == 0 {
+		t.Fatalf("%s: no ```%s block", protocolDoc, info)
+	}
+	return vs
+}
+
+func parseVectors(doc []byte, info string) ([]vector, error) {
+	var out []vector
+	seen := map[string]bool{}
+	blocks := 0
+	in := false
+	sc := bufio.NewScanner(bytes.NewReader(doc))
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.HasPrefix(line, "```") {
+			switch {
+			case in:
+				in = false
+			case strings.TrimSpace(strings.TrimPrefix(line, "```")) == info:
+				in = true
+				blocks++
+			}
+			continue
+		}
+		if !in || strings.TrimSpace(line) == "" {
+			continue
+		}
+		name, hexText, ok := strings.Cut(line, ": ")
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return nil, fmt.Errorf("line %d: want \"name: hex bytes\", got %q", n, line)
+		}
+		msg, err := parseHex(hexText)
+		if err != nil {
+			return nil, fmt.Errorf("line %d (%s): %v", n, name, err)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("line %d: vector %q appears twice", n, name)
+		}
+		seen[name] = true
+		out = append(out, vector{name: name, msg: msg, line: n})
+	}
+	if in {
+		return nil, fmt.Errorf("```%s block is not closed", info)
+	}
+	if blocks > 1 {
+		return nil, fmt.Errorf("%d ```%s blocks, want one", blocks, info)
+	}
+	return out, sc.Err()
+}
+
+// parseHex parses bytes written as lower-case hex pairs separated by
+// single spaces, the only form the document uses.
+func parseHex(s string) ([]byte, error) {
+	var out []byte
+	for i, f := range strings.Split(s, " ") {
+		if len(f) != 2 || strings.ToLower(f) != f {
+			return nil, fmt.Errorf("byte %d is %q, want two lower-case hex digits", i, f)
+		}
+		b, err := hex.DecodeString(f)
+		if err != nil {
+			return nil, fmt.Errorf("byte %d: %v", i, err)
+		}
+		out = append(out, b[0])
+	}
+	return out, nil
+}
+
+// formatHex is the inverse of parseHex.
+func formatHex(b []byte) string {
+	parts := make([]string, len(b))
+	for i, c := range b {
+		parts[i] = fmt.Sprintf("%02x", c)
+	}
+	return strings.Join(parts, " ")
+}
+
+// validPackets are the packets the vectors block of protocolDoc encodes,
+// keyed by vector name.
+var validPackets = map[string]wisp.Packet{
+	"connect-tcp-example.com-443": {Type: wisp.TypeConnect, Stream: 1, Connect: wisp.Connect{
+		StreamType: wisp.StreamTCP, Port: 443, Host: "example.com",
+	}},
+	"connect-udp-ipv6-literal": {Type: wisp.TypeConnect, Stream: 2, Connect: wisp.Connect{
+		StreamType: wisp.StreamUDP, Port: 53, Host: "2001:db8::1",
+	}},
+	"data-hello":            {Type: wisp.TypeData, Stream: 1, Data: []byte("hello")},
+	"data-empty":            {Type: wisp.TypeData, Stream: 1, Data: []byte{}},
+	"data-stream-id-le":     {Type: wisp.TypeData, Stream: 0x01020304, Data: []byte{0xff}},
+	"continue-32":           {Type: wisp.TypeContinue, Stream: 0, Credit: 32},
+	"continue-stream-1-16":  {Type: wisp.TypeContinue, Stream: 1, Credit: 16},
+	"close-refused":         {Type: wisp.TypeClose, Stream: 1, Reason: wisp.ReasonRefused},
+	"close-voluntary":       {Type: wisp.TypeClose, Stream: 1, Reason: wisp.ReasonVoluntary},
+	"close-credit-exceeded": {Type: wisp.TypeClose, Stream: 3, Reason: wisp.ReasonCreditExceeded},
+	"info-v2-no-extensions": {Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Minor: 0}},
+	"info-v2-wasmnet-client": {Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Minor: 0, Extensions: []wisp.Extension{
+		{ID: wisp.ExtWindow, Data: []byte{0x00, 0x00, 0x08, 0x00}}, // 524288
+		{ID: wisp.ExtHalfClose, Data: []byte{}},
+		{ID: wisp.ExtOpened, Data: []byte{}},
+	}}},
+	"info-v2-wasmnet-bridge": {Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Minor: 0, Extensions: []wisp.Extension{
+		{ID: wisp.ExtWindow, Data: []byte{}},
+		{ID: wisp.ExtHalfClose, Data: []byte{}},
+		{ID: wisp.ExtOpened, Data: []byte{}},
+	}}},
+	"info-v2-udp-motd-hi": {Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Minor: 0, Extensions: []wisp.Extension{
+		{ID: wisp.ExtUDP, Data: []byte{}},
+		{ID: wisp.ExtMOTD, Data: []byte("hi")},
+	}}},
+	"window-65536": {Type: wisp.TypeWindow, Stream: 1, Credit: 65536},
+	"fin":          {Type: wisp.TypeFin, Stream: 1},
+	"opened-ipv4": {Type: wisp.TypeOpened, Stream: 1, Opened: wisp.Opened{
+		Remote: netip.MustParseAddrPort("192.0.2.10:443"),
+		Local:  netip.MustParseAddrPort("198.51.100.7:50000"),
+	}},
+	"opened-ipv6-remote-unknown-local": {Type: wisp.TypeOpened, Stream: 1, Opened: wisp.Opened{
+		Remote: netip.MustParseAddrPort("[2001:db8::1]:443"),
+	}},
+}
+
+// invalidNames are the vectors of the invalid-vectors block: messages that
+// Decode must reject.
+var invalidNames = []string{
+	"too-short",
+	"unknown-type-0x06",
+	"unknown-type-0x00",
+	"connect-payload-2-bytes",
+	"continue-payload-3-bytes",
+	"continue-payload-5-bytes",
+	"close-payload-empty",
+	"close-payload-2-bytes",
+	"info-payload-1-byte",
+	"info-truncated-extension-header",
+	"info-truncated-extension-metadata",
+	"window-payload-3-bytes",
+	"fin-with-payload",
+	"opened-bad-address-length",
+	"opened-local-missing",
+	"opened-trailing-byte",
+}
+
+func TestVectors(t *testing.T) {
+	vs := readVectors(t, "vectors")
+	inDoc := map[string]bool{}
+	for _, v := range vs {
+		inDoc[v.name] = true
+		want, ok := validPackets[v.name]
+		if !ok {
+			t.Errorf("%s:%d: vector %q has no expected packet in validPackets", protocolDoc, v.line, v.name)
+			continue
+		}
+		t.Run(v.name, func(t *testing.T) {
+			got, err := wisp.Decode(v.msg)
+			if err != nil {
+				t.Fatalf("Decode(%s): %v", formatHex(v.msg), err)
+			}
+			if !packetsEqual(got, want) {
+				t.Errorf("Decode(%s)\n got %s\nwant %s", formatHex(v.msg), dump(got), dump(want))
+			}
+			enc := want.Append(nil)
+			if !bytes.Equal(enc, v.msg) {
+				t.Errorf("Append(%s)\n got %s\nwant %s", dump(want), formatHex(enc), formatHex(v.msg))
+			}
+			// Append must append, leaving what is already there alone.
+			prefix := []byte{0xaa, 0xbb}
+			if enc := want.Append(prefix); !bytes.Equal(enc[:2], prefix) || !bytes.Equal(enc[2:], v.msg) {
+				t.Errorf("Append with a prefix gave %s", formatHex(enc))
+			}
+		})
+	}
+	for name := range validPackets {
+		if !inDoc[name] {
+			t.Errorf("validPackets has %q, which the vectors block of %s lacks", name, protocolDoc)
+		}
+	}
+}
+
+func TestInvalidVectors(t *testing.T) {
+	vs := readVectors(t, "invalid-vectors")
+	inDoc := map[string]bool{}
+	known := map[string]bool{}
+	for _, n := range invalidNames {
+		known[n] = true
+	}
+	for _, v := range vs {
+		inDoc[v.name] = true
+		if !known[v.name] {
+			t.Errorf("%s:%d: invalid vector %q is not listed in invalidNames", protocolDoc, v.line, v.name)
+		}
+		p, err := wisp.Decode(v.msg)
+		var de *wisp.DecodeError
+		if !errors.As(err, &de) {
+			t.Errorf("%s: Decode(%s) = %s, %v; want a *wisp.DecodeError", v.name, formatHex(v.msg), dump(p), err)
+			continue
+		}
+		if de.Len != len(v.msg) {
+			t.Errorf("%s: DecodeError.Len = %d, want %d", v.name, de.Len, len(v.msg))
+		}
+		if !strings.HasPrefix(de.Error(), "wisp: malformed ") {
+			t.Errorf("%s: error text %q", v.name, de.Error())
+		}
+	}
+	for _, n := range invalidNames {
+		if !inDoc[n] {
+			t.Errorf("invalidNames has %q, which the invalid-vectors block of %s lacks", n, protocolDoc)
+		}
+	}
+}
+
+// TestVectorBlocksAreWellFormed checks the parser on a few bad blocks, so
+// that a typo in the document fails loudly rather than dropping a vector.
+func TestVectorBlocksAreWellFormed(t *testing.T) {
+	for _, doc := range []string{
+		"```vectors\nfin: F1 01 00 00 00\n```\n",                      // upper case
+		"```vectors\nfin: f1 01  00 00 00\n```\n",                     // double space
+		"```vectors\nfin: f101 00 00 00\n```\n",                       // pairs not separated
+		"```vectors\nfin f1 01 00 00 00\n```\n",                       // no colon
+		"```vectors\nfin: f1 01 00 00 00\nfin: f1 01 00 00 00\n```\n", // twice
+		"```vectors\nfin: f1 01 00 00 00\n",                           // not closed
+		"```vectors\n```\n```vectors\n```\n",                          // two blocks
+	} {
+		if _, err := parseVectors([]byte(doc), "vectors"); err == nil {
+			t.Errorf("parseVectors(%q) succeeded", doc)
+		}
+	}
+	vs, err := parseVectors([]byte("text\n```vectors\n\nfin: f1 01 00 00 00\n```\n```invalid-vectors\nx: 00\n```\n"), "vectors")
+	if err != nil || len(vs) != 1 || vs[0].name != "fin" || !bytes.Equal(vs[0].msg, []byte{0xf1, 1, 0, 0, 0}) {
+		t.Errorf("parseVectors = %v, %v", vs, err)
+	}
+}
+
+// packetsEqual compares packets field by field, taking a nil slice and an
+// empty one as equal: Decode makes empty payloads alias the message.
+func packetsEqual(a, b wisp.Packet) bool {
+	if a.Type != b.Type || a.Stream != b.Stream || a.Connect != b.Connect ||
+		!bytes.Equal(a.Data, b.Data) || a.Credit != b.Credit || a.Reason != b.Reason ||
+		a.Opened != b.Opened || a.Info.Major != b.Info.Major || a.Info.Minor != b.Info.Minor ||
+		len(a.Info.Extensions) != len(b.Info.Extensions) {
+		return false
+	}
+	for i, e := range a.Info.Extensions {
+		f := b.Info.Extensions[i]
+		if e.ID != f.ID || !bytes.Equal(e.Data, f.Data) {
+			return false
+		}
+	}
+	return true
+}
+
+func dump(p wisp.Packet) string {
+	s := fmt.Sprintf("%v stream=%d", p.Type, p.Stream)
+	switch p.Type {
+	case wisp.TypeConnect:
+		s += fmt.Sprintf(" %v port=%d host=%q", p.Connect.StreamType, p.Connect.Port, p.Connect.Host)
+	case wisp.TypeData:
+		s += fmt.Sprintf(" data=%q", p.Data)
+	case wisp.TypeContinue, wisp.TypeWindow:
+		s += fmt.Sprintf(" credit=%d", p.Credit)
+	case wisp.TypeClose:
+		s += fmt.Sprintf(" reason=0x%02x", uint8(p.Reason))
+	case wisp.TypeInfo:
+		s += fmt.Sprintf(" v%d.%d", p.Info.Major, p.Info.Minor)
+		for _, e := range p.Info.Extensions {
+			s += fmt.Sprintf(" ext(0x%02x %x)", uint8(e.ID), e.Data)
+		}
+	case wisp.TypeOpened:
+		s += fmt.Sprintf(" remote=%v local=%v", p.Opened.Remote, p.Opened.Local)
+	}
+	return s
+}
