@@ -1,6 +1,7 @@
 package services
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"strings"
@@ -28,6 +29,11 @@ type DNSServer struct {
 // records in zone (master-file syntax; Zone is a good default). Names it
 // does not know get NXDOMAIN.
 func DNS(zone string) (*DNSServer, error) {
+	return DNSAt("", zone)
+}
+
+// DNSAt is DNS on a given address; an empty addr picks a free port.
+func DNSAt(addr, zone string) (*DNSServer, error) {
 	records := map[string][]dns.RR{}
 	zp := dns.NewZoneParser(strings.NewReader(zone), "", "")
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
@@ -63,14 +69,21 @@ func DNS(zone string) (*DNSServer, error) {
 		w.WriteMsg(resp)
 	})
 
-	for range 10 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+	tries := 10
+	if addr != "" {
+		tries = 1
+	}
+	for range tries {
+		ln, err := net.Listen("tcp", cmp.Or(addr, "127.0.0.1:0"))
 		if err != nil {
 			return nil, err
 		}
 		pc, err := net.ListenPacket("udp", ln.Addr().String())
 		if err != nil {
 			ln.Close()
+			if addr != "" {
+				return nil, err
+			}
 			continue // the UDP port was taken; try another
 		}
 		s := &DNSServer{

@@ -1,0 +1,42 @@
+# wasmnet. "make help" lists the targets; README.md explains them.
+
+GO     ?= go
+ADDR   ?= localhost:8080
+GOROOT := $(shell $(GO) env GOROOT)
+
+# Packages that are built for WebAssembly as well as natively.
+WASM_PKGS := ./wisp/... ./internal/buffer/... ./wasm/...
+
+.PHONY: help run test wasm bench check deps
+
+help: ## list the targets
+	@awk -F':.*## ' '/^[a-z]+:.*## /{printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: wasm ## build main.wasm and serve the demo page and its bridge on http://localhost:8080
+	$(GO) run ./examples/demo -addr $(ADDR)
+
+wasm: ## build main.wasm (with .gz and .br beside it) and copy Go's wasm_exec.js into js/
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -o main.wasm ./wasm
+	cp "$(GOROOT)/lib/wasm/wasm_exec.js" js/wasm_exec.js
+	gzip -9 -k -f main.wasm
+	if command -v brotli >/dev/null; then brotli -f -q 11 main.wasm; fi
+
+deps: ## install what the tests need: npm packages, and Debian's chromium if missing
+	.ci/deps
+
+test: deps wasm ## run every test: native with -race, inside wasm (wazero, Node), interop
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+bench: ## measure throughput, latency and memory against raw loopback TCP
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 -timeout 30m ./wasm/wasmnet/ | tee bench.txt
+
+check: ## cross-build native, js and wasip1; vet each; gofmt; go mod tidy leaves no diff
+	$(GO) build ./...
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_PKGS)
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_PKGS)
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
+	GOOS=wasip1 GOARCH=wasm $(GO) vet $(WASM_PKGS)
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
+	$(GO) mod tidy
+	git diff --exit-code go.mod go.sum

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/wasmnet/wasmnet/wasm/wasmnet"
+)
+
+// startDemo runs the demo on free ports, serving the repository root.
+func startDemo(t *testing.T) (*demo, *httptest.Server) {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := ports{Echo: "127.0.0.1:0", DNS: "", SMTP: "127.0.0.1:0", Mailbox: "127.0.0.1:0"}
+	d, err := start(root, free, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(d)
+	t.Cleanup(func() { srv.Close(); d.Close() })
+	return d, srv
+}
+
+// TestDemoServices checks what the page relies on: the page itself, the
+// configuration, and each service reached through the demo's bridge, whose
+// policy opens exactly those services.
+func TestDemoServices(t *testing.T) {
+	d, srv := startDemo(t)
+
+	res, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(page), "js/wasmnet.js") {
+		t.Fatalf("GET / = %d, without the loader", res.StatusCode)
+	}
+
+	res, err = http.Get(srv.URL + "/demo/config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]string
+	if err := json.NewDecoder(res.Body).Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if cfg["echo"] != d.config.Echo || cfg["bridge"] != "/wisp/" {
+		t.Fatalf("config = %v", cfg)
+	}
+
+	dialer := &wasmnet.Dialer{Bridge: "ws" + strings.TrimPrefix(srv.URL, "http") + "/wisp/"}
+	defer dialer.Close()
+
+	c, err := dialer.Dial("tcp", cfg["echo"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "ping")
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("echo: %q, %v", buf, err)
+	}
+	c.Close()
+
+	c, err = dialer.Dial("tcp", cfg["dns"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _, err := new(dns.Client).ExchangeWithConn(new(dns.Msg).SetQuestion("wasmnet.test.", dns.TypeA), &dns.Conn{Conn: c})
+	c.Close()
+	if err != nil || len(resp.Answer) != 1 {
+		t.Fatalf("dns: %v, %v", resp, err)
+	}
+
+	// Anything else stays closed: the demo's bridge is no open proxy.
+	if _, err := dialer.Dial("tcp", srv.Listener.Addr().String()); err == nil || !strings.Contains(err.Error(), "blocked") {
+		t.Errorf("dial to the web server itself: %v, want blocked", err)
+	}
+}
+
+// TestWasmServedCompressed checks that main.wasm goes out precompressed
+// with the right headers, when "make wasm" has built it.
+func TestWasmServedCompressed(t *testing.T) {
+	if _, err := os.Stat("../../main.wasm.gz"); err != nil {
+		t.Fatal("main.wasm.gz is missing: run make wasm (make test does)")
+	}
+	_, srv := startDemo(t)
+	req, _ := http.NewRequest("GET", srv.URL+"/main.wasm", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if ct, ce := res.Header.Get("Content-Type"), res.Header.Get("Content-Encoding"); ct != "application/wasm" || ce != "gzip" {
+		t.Errorf("Content-Type %q, Content-Encoding %q", ct, ce)
+	}
+	var magic [4]byte
+	io.ReadFull(res.Body, magic[:])
+	if binary.BigEndian.Uint16(magic[:]) != 0x1f8b {
+		t.Errorf("body does not start with the gzip magic: % x", magic)
+	}
+}
