@@ -47,7 +47,7 @@ type Rule struct {
 // ParseRule parses the text form of a rule.
 func ParseRule(s string) (Rule, error) {
 	r := Rule{text: s, Low: 1, High: 65535}
-	host, ports := s, ""
+	host, ports, colon := s, "", false
 	switch {
 	case strings.HasPrefix(s, "["):
 		end := strings.Index(s, "]")
@@ -60,12 +60,12 @@ func ParseRule(s string) (Rule, error) {
 			if !strings.HasPrefix(rest, ":") {
 				return Rule{}, fmt.Errorf("rule %q: want :PORTS after ]", s)
 			}
-			ports = rest[1:]
+			ports, colon = rest[1:], true
 		}
 	case strings.Count(s, ":") == 1:
-		host, ports = s[:strings.Index(s, ":")], s[strings.Index(s, ":")+1:]
+		host, ports, colon = s[:strings.Index(s, ":")], s[strings.Index(s, ":")+1:], true
 	}
-	if ports != "" && ports != "*" {
+	if colon && ports != "*" {
 		lo, hi, found := strings.Cut(ports, "-")
 		if !found {
 			hi = lo
@@ -135,7 +135,12 @@ func (r Rule) matches(host string, ip netip.Addr, port uint16) bool {
 	case r.Any:
 		return true
 	case r.Prefix.IsValid():
-		return r.Prefix.Contains(ip) || (ip.Is4In6() && r.Prefix.Contains(ip.Unmap()))
+		// A zone does not move an address out of a prefix, and a rule
+		// written in IPv4-mapped form means the IPv4 addresses, which are
+		// what the bridge dials.
+		ip = ip.WithZone("")
+		p := unmapPrefix(r.Prefix)
+		return p.Contains(ip) || (ip.Is4In6() && p.Contains(ip.Unmap()))
 	case r.Host != "":
 		return host == r.Host
 	case r.Suffix != "":

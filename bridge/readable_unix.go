@@ -5,6 +5,7 @@ package bridge
 import (
 	"errors"
 	"net"
+	"os"
 	"syscall"
 )
 
@@ -18,9 +19,15 @@ func waitReadable(conn *net.TCPConn) error {
 		return err
 	}
 	var one [1]byte
+	var peekErr error
 	err = rc.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		return !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EINTR)
+		_, _, peekErr = syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return !errors.Is(peekErr, syscall.EAGAIN) && !errors.Is(peekErr, syscall.EINTR)
 	})
+	if err == nil && peekErr != nil {
+		// The peek took the socket's pending error (a reset, say): the
+		// kernel reports it once, and the next read would see only EOF.
+		err = os.NewSyscallError("recvfrom", peekErr)
+	}
 	return err
 }

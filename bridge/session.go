@@ -55,6 +55,14 @@ type session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// wctx bounds the writes to the WebSocket. It outlives ctx until the
+	// session's close is settled: coder/websocket closes the connection
+	// when the context of a write in progress is canceled, so writing
+	// under ctx would let the end of a session cut off the close frame
+	// that tells a client which rule it broke.
+	wctx    context.Context
+	wcancel context.CancelFunc
+
 	ext  extensions // settled by the first packet
 	seen bool       // a packet has been read
 
@@ -86,6 +94,7 @@ func newSession(h *Handler, ws *websocket.Conn, v2 bool, remote string) *session
 		qready:  make(chan struct{}, 1),
 	}
 	s.ctx, s.cancel = context.WithCancel(h.ctx)
+	s.wctx, s.wcancel = context.WithCancel(h.ctx)
 	s.log.Info("session open", "remote", remote, "wisp", map[bool]string{true: "v2", false: "v1"}[v2])
 	return s
 }
@@ -112,9 +121,12 @@ func (s *session) run() {
 	go func() { writeDone <- s.writeLoop() }()
 	err := s.readLoop()
 	s.cancel()
-	<-writeDone
 	s.closeStreams()
-	s.wg.Wait()
+	defer func() {
+		s.wcancel()
+		<-writeDone
+		s.wg.Wait()
+	}()
 
 	var pe *protocolError
 	switch {
@@ -135,6 +147,9 @@ func (s *session) readLoop() error {
 		msg, err := wsmsg.Read(s.ctx, s.ws, buffer.MaxMessage)
 		if err == wsmsg.ErrText {
 			return protocolErrorf(websocket.StatusUnsupportedData, "wisp: text messages are not allowed")
+		}
+		if errors.Is(err, websocket.ErrMessageTooBig) {
+			return protocolErrorf(websocket.StatusMessageTooBig, "wisp: message longer than %d bytes", buffer.MaxMessage)
 		}
 		if err != nil {
 			return err
@@ -329,7 +344,10 @@ func (s *session) writeLoop() error {
 		batch, s.queue = s.queue, batch[:0]
 		s.qmu.Unlock()
 		for i, m := range batch {
-			err := s.ws.Write(s.ctx, websocket.MessageBinary, m.buf)
+			err := s.ctx.Err()
+			if err == nil {
+				err = s.ws.Write(s.wctx, websocket.MessageBinary, m.buf)
+			}
 			s.release(m)
 			batch[i] = outMsg{}
 			if err != nil {

@@ -124,7 +124,7 @@ func specialPrefix(p netip.Prefix) bool {
 		if p.Bits() < 96 {
 			return false
 		}
-		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		p = unmapPrefix(p)
 	}
 	for _, s := range specialRanges {
 		if s.prefix.Bits() <= p.Bits() && s.prefix.Contains(p.Addr()) {
@@ -132,4 +132,14 @@ func specialPrefix(p netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// unmapPrefix turns a prefix of IPv4-mapped addresses, ::ffff:a.b.c.d/96
+// or longer, into the IPv4 prefix it stands for. Other prefixes are
+// returned as they are.
+func unmapPrefix(p netip.Prefix) netip.Prefix {
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96).Masked()
+	}
+	return p
 }

@@ -35,6 +35,7 @@ type stream struct {
 	windowCh  chan struct{}
 	gone      bool // detached from the session: sends the client nothing more
 	aborted   bool // ended: the queue is dropped and the connection closed
+	reset     bool // ended with a reset
 }
 
 func newStream(s *session, id uint32, c wisp.Connect) *stream {
@@ -69,10 +70,11 @@ func (st *stream) run() {
 	}
 	st.mu.Lock()
 	st.conn = conn.(*net.TCPConn)
-	aborted, gone := st.aborted, st.gone
+	aborted, reset, gone := st.aborted, st.reset, st.gone
 	st.mu.Unlock()
 	if aborted {
-		conn.Close()
+		// Ended while dialing: close as end asked.
+		st.closeConn(reset)
 		return
 	}
 	if st.s.ext.opened && !gone {
@@ -164,8 +166,9 @@ func (st *stream) fromClient(msg []byte, n int) {
 		buffer.Put(msg)
 		return
 	}
-	// A client may have a whole credit in flight when a CONTINUE resets it,
-	// so up to twice the credit can be queued honestly.
+	// The grants of writeLoop keep an honest client within the credit,
+	// whether it takes CONTINUE as a new total or adds it up; twice the
+	// credit leaves slack for clients that count otherwise.
 	if len(st.in) >= 2*int(st.s.h.cfg.Credit) {
 		st.mu.Unlock()
 		buffer.Put(msg)
@@ -233,12 +236,20 @@ func (st *stream) writeLoop() {
 			return
 		}
 
+		// CONTINUE returns exactly the packets written since the last one,
+		// once they are at least half the credit. A client sets its credit
+		// to the value, and the packets it has in flight are not in st.in,
+		// so granting "credit - len(st.in)" instead let a client following
+		// the spec send a full credit per half credit written: what was
+		// queued or in flight doubled every round trip. With grants that
+		// add up to the packets written, a client has at most the credit
+		// outstanding; and as it has at most half the credit left when a
+		// grant arrives, resetting to the grant never loses it any.
 		st.mu.Lock()
 		st.consumed++
 		var grant uint32
-		if st.consumed >= credit/2 && len(st.in) < int(credit) && !st.gone {
-			grant = credit - uint32(len(st.in))
-			st.consumed = 0
+		if 2*st.consumed >= credit && !st.gone {
+			grant, st.consumed = st.consumed, 0
 		}
 		st.mu.Unlock()
 		if grant > 0 {
@@ -304,6 +315,7 @@ func (st *stream) end(r wisp.Reason, reset bool) {
 	in := st.in
 	st.in = nil
 	st.aborted = true
+	st.reset = st.reset || reset
 	st.mu.Unlock()
 	for _, msg := range in {
 		st.s.h.stats.buffered.Add(int64(-(len(msg) - wisp.HeaderLen)))

@@ -20,6 +20,8 @@ var ErrText = errors.New("text message where Wisp packets are binary")
 // Read returns the next binary message in a buffer from buffer.Get, which
 // the caller owns. Messages longer than limit fail; limit must not exceed
 // buffer.MaxMessage, and the connection's read limit should match it.
+// A message that is too long fails with an error wrapping
+// websocket.ErrMessageTooBig.
 func Read(ctx context.Context, c *websocket.Conn, limit int) ([]byte, error) {
 	typ, r, err := c.Reader(ctx)
 	if err != nil {
@@ -42,11 +44,18 @@ func Read(ctx context.Context, c *websocket.Conn, limit int) ([]byte, error) {
 		}
 		if n == len(buf) {
 			var one [1]byte
-			if _, err := r.Read(one[:]); err != io.EOF {
+			m, err := r.Read(one[:])
+			switch {
+			case m == 0 && err == io.EOF:
+				return buf, nil
+			case m == 0 && err != nil:
 				buffer.Put(buf)
-				return nil, fmt.Errorf("message longer than %d bytes", limit)
+				return nil, err
+			case m == 0:
+				continue
 			}
-			return buf, nil
+			buffer.Put(buf)
+			return nil, fmt.Errorf("%w: message longer than %d bytes", websocket.ErrMessageTooBig, limit)
 		}
 	}
 }
