@@ -399,8 +399,7 @@ func TestInvalidConnect(t *testing.T) {
 	}
 }
 
-// A CONNECT that reuses the ID of an open stream is refused, and the open
-// stream goes on.
+// A CONNECT that reuses the ID of an open stream breaks the protocol.
 func TestStreamInUse(t *testing.T) {
 	b := loopbackBridge(t)
 	withGoodSession(t, b, func(t *testing.T) *rawSession {
@@ -411,11 +410,7 @@ func TestStreamInUse(t *testing.T) {
 			t.Fatalf("echo: %q", got)
 		}
 		s.connect(7, b.echo.String())
-		s.expectClose(7, wisp.ReasonStreamInUse)
-		s.data(7, []byte("second"))
-		if got := s.readData(7, 6); string(got) != "second" {
-			t.Fatalf("echo after the refused CONNECT: %q", got)
-		}
+		s.expectSessionClosed(websocket.StatusProtocolError, "CONNECT for stream 7, which is open")
 		return s
 	})
 }
@@ -458,9 +453,12 @@ func TestExtensionPacketsWithoutExtension(t *testing.T) {
 	}
 }
 
+// An INFO that comes too late to settle the extensions is ignored: the
+// session goes on without them. wisp-js's client can send a CONNECT before
+// its INFO.
 func TestInfoNotFirst(t *testing.T) {
 	b := loopbackBridge(t)
-	info := wisp.Packet{Type: wisp.TypeInfo, Info: wisp.Info{Major: 2}}
+	info := wisp.Packet{Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Extensions: []wisp.Extension{{ID: wisp.ExtHalfClose}}}}
 	cases := []struct {
 		name string
 		run  func(t *testing.T) *rawSession
@@ -472,8 +470,12 @@ func TestInfoNotFirst(t *testing.T) {
 		}},
 		{"INFO after CONNECT", func(t *testing.T) *rawSession {
 			s := &rawSession{t: t, ws: dialWS(t, b.url, "wisp-v2"), nextID: 1}
+			if p := s.next(); p.Type != wisp.TypeInfo {
+				t.Fatalf("bridge sent %v first, want INFO", p.Type)
+			}
 			s.connect(1, b.echo.String())
 			s.send(info)
+			s.nextID = 2
 			return s
 		}},
 		{"INFO in v1", func(t *testing.T) *rawSession {
@@ -481,19 +483,42 @@ func TestInfoNotFirst(t *testing.T) {
 			s.send(info)
 			return s
 		}},
-		{"INFO on a stream", func(t *testing.T) *rawSession {
-			s := &rawSession{t: t, ws: dialWS(t, b.url, "wisp-v2"), nextID: 1}
-			s.send(wisp.Packet{Type: wisp.TypeInfo, Stream: 3, Info: wisp.Info{Major: 2}})
-			return s
-		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			withGoodSession(t, b, func(t *testing.T) *rawSession {
 				s := c.run(t)
-				s.expectSessionClosed(websocket.StatusProtocolError, "INFO is only valid as the first packet")
+				s.echo(b)
+				// The late INFO asked for half-close; it is not on.
+				s.send(wisp.Packet{Type: wisp.TypeFin, Stream: 99})
+				s.expectSessionClosed(websocket.StatusProtocolError, "FIN without the half-close extension")
 				return s
 			})
+		})
+	}
+}
+
+// INFO belongs on stream 0.
+func TestInfoOnStream(t *testing.T) {
+	b := loopbackBridge(t)
+	withGoodSession(t, b, func(t *testing.T) *rawSession {
+		s := &rawSession{t: t, ws: dialWS(t, b.url, "wisp-v2"), nextID: 1}
+		s.send(wisp.Packet{Type: wisp.TypeInfo, Stream: 3, Info: wisp.Info{Major: 2}})
+		s.expectSessionClosed(websocket.StatusProtocolError, "INFO on stream 3")
+		return s
+	})
+}
+
+// A window extension with metadata that is not a window breaks the
+// protocol.
+func TestBadWindowMetadata(t *testing.T) {
+	b := loopbackBridge(t)
+	for _, data := range [][]byte{nil, {1, 2, 3}, {0, 0, 0, 0}} {
+		withGoodSession(t, b, func(t *testing.T) *rawSession {
+			s := &rawSession{t: t, ws: dialWS(t, b.url, "wisp-v2"), nextID: 1}
+			s.send(wisp.Packet{Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Extensions: []wisp.Extension{{ID: wisp.ExtWindow, Data: data}}}})
+			s.expectSessionClosed(websocket.StatusProtocolError, "window")
+			return s
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http/httptest"
 	"strings"
@@ -46,6 +47,9 @@ func startBridge(t *testing.T, cfg Config) *testBridge {
 	t.Cleanup(func() { echo.Close() })
 	cfg.Policy.Allow = append(cfg.Policy.Allow, mustRule(t, fmt.Sprintf("127.0.0.1/32:%d", echo.Addr().Port)))
 
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(testLog{t}, nil))
+	}
 	h := NewHandler(cfg)
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
@@ -356,4 +360,12 @@ func (d *destination) accept(t *testing.T) *net.TCPConn {
 		t.Fatal("the bridge never connected to the destination")
 		return nil
 	}
+}
+
+// testLog sends the bridge's log to the test's log, shown when it fails.
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }

@@ -171,10 +171,15 @@ func (s *session) handle(msg []byte) error {
 	s.seen = true
 	if p.Type == wisp.TypeInfo {
 		defer buffer.Put(msg)
-		if !first || !s.v2 || p.Stream != 0 {
-			return protocolErrorf(websocket.StatusProtocolError, "wisp: INFO is only valid as the first packet of a v2 session")
+		switch {
+		case p.Stream != 0:
+			return protocolErrorf(websocket.StatusProtocolError, "wisp: INFO on stream %d", p.Stream)
+		case first && s.v2:
+			return s.negotiate(p.Info)
 		}
-		s.negotiate(p.Info)
+		// Too late to change the session: wisp-js's client can send a
+		// CONNECT before its INFO. Carry on without extensions.
+		s.log.Info("ignoring an INFO that is not the first packet of a v2 session")
 		return nil
 	}
 	if p.Stream == 0 {
@@ -185,8 +190,7 @@ func (s *session) handle(msg []byte) error {
 	switch p.Type {
 	case wisp.TypeConnect:
 		buffer.Put(msg)
-		s.connect(p.Stream, p.Connect)
-		return nil
+		return s.connect(p.Stream, p.Connect)
 	case wisp.TypeData:
 		if st := s.stream(p.Stream); st != nil {
 			st.fromClient(msg, len(p.Data))
@@ -230,18 +234,24 @@ func (s *session) handle(msg []byte) error {
 }
 
 // negotiate settles the extensions from the client's INFO.
-func (s *session) negotiate(info wisp.Info) {
+func (s *session) negotiate(info wisp.Info) error {
 	if info.Major != wisp.VersionMajor {
 		s.log.Info("client speaks another Wisp version; no extensions", "major", info.Major)
-		return
+		return nil
 	}
 	if e, ok := info.Ext(wisp.ExtWindow); ok {
-		if w, err := wisp.ParseWindowData(e.Data); err == nil && w > 0 {
-			s.ext.window, s.ext.clientWin = true, w
+		w, err := wisp.ParseWindowData(e.Data)
+		if err == nil && w == 0 {
+			err = errors.New("wisp: a window of 0 bytes")
 		}
+		if err != nil {
+			return protocolErrorf(websocket.StatusProtocolError, "%v", err)
+		}
+		s.ext.window, s.ext.clientWin = true, w
 	}
 	_, s.ext.halfClose = info.Ext(wisp.ExtHalfClose)
 	_, s.ext.opened = info.Ext(wisp.ExtOpened)
+	return nil
 }
 
 func (s *session) stream(id uint32) *stream {
@@ -250,19 +260,20 @@ func (s *session) stream(id uint32) *stream {
 	return s.streams[id]
 }
 
-// connect opens a stream and dials its destination in the background.
-func (s *session) connect(id uint32, c wisp.Connect) {
+// connect opens a stream and dials its destination in the background. A
+// CONNECT that reuses the ID of an open stream breaks the protocol: no
+// CLOSE could refuse it without seeming to close the open stream.
+func (s *session) connect(id uint32, c wisp.Connect) error {
 	s.mu.Lock()
 	if _, ok := s.streams[id]; ok {
 		s.mu.Unlock()
-		s.control(closePacket(id, wisp.ReasonStreamInUse))
-		return
+		return protocolErrorf(websocket.StatusProtocolError, "wisp: CONNECT for stream %d, which is open", id)
 	}
 	if len(s.streams) >= s.h.cfg.MaxStreams {
 		s.mu.Unlock()
 		s.log.Info("stream refused: too many streams", "stream", id, "max", s.h.cfg.MaxStreams)
 		s.control(closePacket(id, wisp.ReasonThrottled))
-		return
+		return nil
 	}
 	st := newStream(s, id, c)
 	s.streams[id] = st
@@ -274,6 +285,7 @@ func (s *session) connect(id uint32, c wisp.Connect) {
 		defer s.wg.Done()
 		st.run()
 	}()
+	return nil
 }
 
 // remove forgets a stream. It reports whether the stream was still there.

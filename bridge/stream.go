@@ -59,7 +59,7 @@ func (st *stream) run() {
 		st.end(wisp.ReasonInvalid, false)
 		return
 	}
-	ctx, cancel := context.WithCancel(st.s.ctx)
+	ctx, cancel := context.WithTimeout(st.s.ctx, st.s.h.cfg.DialTimeout)
 	conn, err := st.s.h.dial(ctx, st.dest)
 	cancel()
 	if err != nil {
@@ -166,10 +166,10 @@ func (st *stream) fromClient(msg []byte, n int) {
 		buffer.Put(msg)
 		return
 	}
-	// The grants of writeLoop keep an honest client within the credit,
-	// whether it takes CONTINUE as a new total or adds it up; twice the
-	// credit leaves slack for clients that count otherwise.
-	if len(st.in) >= 2*int(st.s.h.cfg.Credit) {
+	// The grants of writeLoop only return packets already written, so an
+	// honest client never has more than the credit queued here, whether it
+	// takes CONTINUE as a new total or adds it up.
+	if len(st.in) >= int(st.s.h.cfg.Credit) {
 		st.mu.Unlock()
 		buffer.Put(msg)
 		st.s.log.Warn("client exceeded its credit", "stream", st.id)
@@ -282,10 +282,11 @@ func (st *stream) clientFin() {
 }
 
 // clientClose takes a CLOSE from the client. Wisp sends no CLOSE back. A
-// voluntary close still writes out what the client sent, as closing a
-// TCP socket would; any other reason resets the connection at once.
+// voluntary or unspecified close (wisp-js closes with 0x01) still writes
+// out what the client sent, as closing a TCP socket would; a reason that
+// reports an error resets the connection at once.
 func (st *stream) clientClose(r wisp.Reason) {
-	if r != wisp.ReasonVoluntary {
+	if r != wisp.ReasonVoluntary && r != wisp.ReasonUnknown {
 		st.end(0, true)
 		return
 	}

@@ -50,7 +50,7 @@ func TestReasonString(t *testing.T) {
 		wisp.ReasonIncompatible, wisp.ReasonInvalid, wisp.ReasonUnreachable,
 		wisp.ReasonConnectTimeout, wisp.ReasonRefused, wisp.ReasonTransferTimeout,
 		wisp.ReasonBlocked, wisp.ReasonThrottled, wisp.ReasonClientError,
-		wisp.ReasonCreditExceeded, wisp.ReasonUnknownStream, wisp.ReasonStreamInUse,
+		wisp.ReasonCreditExceeded, wisp.ReasonUnknownStream,
 		wisp.ReasonShutdown,
 	}
 	seen := map[string]wisp.Reason{}

@@ -26,8 +26,7 @@ const (
 const (
 	ReasonCreditExceeded Reason = 0xD0 // DATA sent beyond the credit granted
 	ReasonUnknownStream  Reason = 0xD1 // a packet named a stream that is not open
-	ReasonStreamInUse    Reason = 0xD2 // CONNECT reused the ID of an open stream
-	ReasonShutdown       Reason = 0xD3 // the bridge is shutting down
+	ReasonShutdown       Reason = 0xD2 // the bridge is shutting down
 )
 
 var reasonText = map[Reason]string{
@@ -45,7 +44,6 @@ var reasonText = map[Reason]string{
 	ReasonClientError:     "client error",
 	ReasonCreditExceeded:  "credit exceeded",
 	ReasonUnknownStream:   "unknown stream",
-	ReasonStreamInUse:     "stream ID in use",
 	ReasonShutdown:        "bridge shutting down",
 }
 
