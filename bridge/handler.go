@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wasmnet/wasmnet/internal/buffer"
+	"github.com/wasmnet/wasmnet/internal/wsmsg"
 )
 
 // Config configures a Handler. The zero Config is a bridge that accepts
@@ -104,7 +105,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	rw := &wsmsg.ResponseWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(rw, r, &websocket.AcceptOptions{
 		Subprotocols:    chosen,
 		OriginPatterns:  h.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
@@ -117,7 +119,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	h.wg.Add(1)
 	defer h.wg.Done()
-	s := newSession(h, ws, len(chosen) > 0, r.RemoteAddr)
+	s := newSession(h, ws, rw.Conn(), len(chosen) > 0, r.RemoteAddr)
 	s.run()
 }
 

@@ -47,10 +47,11 @@ type extensions struct {
 
 // session serves one WebSocket.
 type session struct {
-	h   *Handler
-	ws  *websocket.Conn
-	v2  bool
-	log *slog.Logger
+	h    *Handler
+	ws   *websocket.Conn
+	conn *wsmsg.Conn // under ws: batches writes
+	v2   bool
+	log  *slog.Logger
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -83,11 +84,12 @@ type outMsg struct {
 	st  *stream
 }
 
-func newSession(h *Handler, ws *websocket.Conn, v2 bool, remote string) *session {
+func newSession(h *Handler, ws *websocket.Conn, conn *wsmsg.Conn, v2 bool, remote string) *session {
 	id := h.nextSession.Add(1)
 	s := &session{
 		h:       h,
 		ws:      ws,
+		conn:    conn,
 		v2:      v2,
 		log:     h.log.With("session", id),
 		streams: make(map[uint32]*stream),
@@ -355,6 +357,7 @@ func (s *session) writeLoop() error {
 		s.qmu.Lock()
 		batch, s.queue = s.queue, batch[:0]
 		s.qmu.Unlock()
+		s.conn.Hold() // one system call for the batch
 		for i, m := range batch {
 			err := s.ctx.Err()
 			if err == nil {
@@ -366,9 +369,14 @@ func (s *session) writeLoop() error {
 				for _, m := range batch[i+1:] {
 					s.release(m)
 				}
+				s.conn.Release()
 				s.cancel()
 				return err
 			}
+		}
+		if err := s.conn.Release(); err != nil {
+			s.cancel()
+			return err
 		}
 	}
 }

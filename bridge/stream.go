@@ -6,11 +6,17 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/wasmnet/wasmnet/internal/buffer"
 	"github.com/wasmnet/wasmnet/wisp"
 )
+
+// streamingPause is how long a read may hold a buffer waiting for more
+// data from a destination that was just sending.
+const streamingPause = 20 * time.Millisecond
 
 // stream relays one TCP connection. Three parties move it along: the
 // session's read loop queues what the client sends, a writer goroutine
@@ -86,6 +92,7 @@ func (st *stream) run() {
 
 // readLoop sends what the destination sends, never more than the window.
 func (st *stream) readLoop() {
+	streaming := false // the destination is sending: read without waiting first
 	for {
 		st.mu.Lock()
 		for st.window <= 0 && !st.gone {
@@ -104,13 +111,24 @@ func (st *stream) readLoop() {
 		}
 
 		// Wait until there is data before taking a buffer, so that idle
-		// streams hold none.
-		if err := waitReadable(st.conn); err != nil {
+		// streams hold none. While the destination is sending, read at once
+		// instead, under a short deadline: the wait costs a system call per
+		// read, and a buffer held through a brief pause costs little.
+		if streaming {
+			st.conn.SetReadDeadline(time.Now().Add(streamingPause))
+		} else if err := waitReadable(st.conn); err != nil {
 			st.readFailed(err)
 			return
 		}
 		buf := buffer.Get(wisp.HeaderLen + n)
 		m, err := st.conn.Read(buf[wisp.HeaderLen:])
+		if streaming && m == 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+			buffer.Put(buf)
+			st.conn.SetReadDeadline(time.Time{})
+			streaming = false
+			continue
+		}
+		streaming = m > 0
 		if m > 0 {
 			wisp.PutHeader(buf, wisp.TypeData, st.id)
 			st.mu.Lock()

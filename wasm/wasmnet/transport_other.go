@@ -6,7 +6,6 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"sync"
 
 	"github.com/coder/websocket"
 	"github.com/wasmnet/wasmnet/internal/buffer"
@@ -16,11 +15,11 @@ import (
 // wsTransport is a native WebSocket, for tests and for native programs.
 type wsTransport struct {
 	c    *websocket.Conn
-	cork *corkConn
+	conn *wsmsg.Conn
 }
 
 func dialTransport(ctx context.Context, url string, protocols []string) (transport, error) {
-	var cork *corkConn
+	var conn *wsmsg.Conn
 	hc := &http.Client{Transport: &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -28,8 +27,8 @@ func dialTransport(ctx context.Context, url string, protocols []string) (transpo
 			if err != nil {
 				return nil, err
 			}
-			cork = &corkConn{Conn: c}
-			return cork, nil
+			conn = wsmsg.NewConn(c)
+			return conn, nil
 		},
 	}}
 	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
@@ -40,7 +39,7 @@ func dialTransport(ctx context.Context, url string, protocols []string) (transpo
 		return nil, err
 	}
 	c.SetReadLimit(buffer.MaxMessage)
-	return &wsTransport{c: c, cork: cork}, nil
+	return &wsTransport{c: c, conn: conn}, nil
 }
 
 func (t *wsTransport) ReadMessage() ([]byte, error) {
@@ -48,63 +47,19 @@ func (t *wsTransport) ReadMessage() ([]byte, error) {
 }
 
 func (t *wsTransport) WriteMessages(msgs [][]byte) error {
-	t.cork.hold()
+	// One system call for the whole batch; see wsmsg.Conn.
+	t.conn.Hold()
 	for _, m := range msgs {
 		if err := t.c.Write(context.Background(), websocket.MessageBinary, m); err != nil {
-			t.cork.release()
+			t.conn.Release()
 			return err
 		}
 	}
-	return t.cork.release()
+	return t.conn.Release()
 }
 
 func (t *wsTransport) Subprotocol() string { return t.c.Subprotocol() }
 
 func (t *wsTransport) Close() error { return t.c.CloseNow() }
-
-// corkConn gathers the writes of a batch of messages into one write to the
-// socket. The native WebSocket client masks each frame through a 4 KiB
-// buffer and flushes it every time it fills; without the cork a 32 KiB
-// message costs eight system calls, which halved throughput.
-type corkConn struct {
-	net.Conn
-	mu   sync.Mutex
-	held bool
-	buf  []byte
-}
-
-func (c *corkConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.held {
-		c.buf = append(c.buf, p...)
-		return len(p), nil
-	}
-	// Control frames the WebSocket writes on its own, such as pongs, go
-	// straight out.
-	return c.Conn.Write(p)
-}
-
-func (c *corkConn) hold() {
-	c.mu.Lock()
-	c.held = true
-	c.mu.Unlock()
-}
-
-func (c *corkConn) release() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.held = false
-	if len(c.buf) == 0 {
-		return nil
-	}
-	_, err := c.Conn.Write(c.buf)
-	if cap(c.buf) > 4<<20 {
-		c.buf = nil // do not pin a rare huge batch
-	} else {
-		c.buf = c.buf[:0]
-	}
-	return err
-}
 
 func locationBridge() string { return "" }
