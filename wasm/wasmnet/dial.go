@@ -27,6 +27,11 @@ type Dialer struct {
 	// "wss://bridge.example/wisp/". Empty means DefaultBridge().
 	Bridge string
 
+	// Token is a capability token for the bridge, if it asks for one.
+	// Browsers cannot set headers on a WebSocket, so it travels as a
+	// WebSocket subprotocol. Empty means $WASMNET_TOKEN.
+	Token string
+
 	// Timeout bounds each dial, opening the session included. Zero means
 	// no bound beyond the context's.
 	Timeout time.Duration
@@ -161,7 +166,7 @@ func (d *Dialer) session(ctx context.Context) (*session, error) {
 		if url == "" {
 			op.err = errors.New("wasmnet: no bridge URL: set Dialer.Bridge or WASMNET_BRIDGE")
 		} else {
-			op.sess, op.err = openSession(ctx, url, d.window())
+			op.sess, op.err = openSession(ctx, url, d.protocols(), d.window())
 		}
 
 		d.mu.Lock()
@@ -179,6 +184,19 @@ func (d *Dialer) session(ctx context.Context) (*session, error) {
 	case <-ctx.Done():
 		return nil, contextError{ctx.Err()}
 	}
+}
+
+// protocols are the subprotocols offered to the bridge: Wisp v2, then the
+// token, if any.
+func (d *Dialer) protocols() []string {
+	token := d.Token
+	if token == "" {
+		token = os.Getenv("WASMNET_TOKEN")
+	}
+	if token == "" {
+		return []string{subprotocol}
+	}
+	return []string{subprotocol, tokenProtocolPrefix + token}
 }
 
 func (d *Dialer) window() uint32 {

@@ -59,8 +59,8 @@ type session struct {
 }
 
 // openSession dials the bridge and completes the Wisp handshake.
-func openSession(ctx context.Context, url string, window uint32) (*session, error) {
-	t, err := dialTransport(ctx, url, []string{subprotocol})
+func openSession(ctx context.Context, url string, protocols []string, window uint32) (*session, error) {
+	t, err := dialTransport(ctx, url, protocols)
 	if err != nil {
 		return nil, &BridgeError{URL: url, Err: err}
 	}

@@ -24,3 +24,8 @@ type transport interface {
 // subprotocol is offered to the bridge. wisp-js, like the wasmnet bridge,
 // speaks Wisp v2 only to a client that offers a subprotocol.
 const subprotocol = "wisp-v2"
+
+// tokenProtocolPrefix marks the subprotocol that carries a capability
+// token: "wasmnet.token." and the token, which is made of characters a
+// subprotocol may hold (base64url and dots).
+const tokenProtocolPrefix = "wasmnet.token."
