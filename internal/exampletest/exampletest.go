@@ -1,0 +1,171 @@
+// Package exampletest runs the programs under examples/ the way their tests
+// need: built for GOOS=wasip1 and run headless in wazero through a real
+// bridge, built for GOOS=js and run under Node.js, or served with a bridge
+// to a headless Chromium.
+package exampletest
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wasmnet/wasmnet/bridge"
+	"github.com/wasmnet/wasmnet/internal/webserve"
+	"github.com/wasmnet/wasmnet/wasm/host"
+)
+
+// Root is the repository root: the directory holding go.mod.
+func Root(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Bridge is a bridge started for a test, serving the repository's files
+// beside it so that pages under examples/ can load.
+type Bridge struct {
+	Handler *bridge.Handler
+	Server  *httptest.Server
+	// URL is the WebSocket URL of the bridge, ending in /wisp/.
+	URL string
+}
+
+// StartBridge starts a bridge whose policy allows exactly rules (see
+// bridge.ParseRule), at /wisp/, and serves the repository root at /.
+func StartBridge(t testing.TB, rules ...string) *Bridge {
+	t.Helper()
+	rs, err := bridge.ParseRules(strings.Join(rules, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := bridge.NewHandler(bridge.Config{
+		Policy: bridge.Policy{Allow: rs},
+		Logger: slog.New(slog.NewTextHandler(testLog{t}, nil)),
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/wisp/", h)
+	mux.Handle("/", webserve.Static(Root(t)))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() { srv.Close(); h.Close() })
+	return &Bridge{Handler: h, Server: srv, URL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/wisp/"}
+}
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{}
+)
+
+// Build compiles the main package in dir (relative to the repository root,
+// such as "examples/smtp") for goos ("wasip1" or "js") and returns the
+// path of the .wasm file. Builds are shared by the tests of one process.
+func Build(t testing.TB, dir, goos string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	key := dir + " " + goos
+	if out, ok := built[key]; ok {
+		return out
+	}
+	outDir, err := os.MkdirTemp("", "wasmnet-example-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(outDir, filepath.Base(dir)+"."+goos+".wasm")
+	cmd := exec.Command("go", "build", "-o", out, "./"+dir)
+	cmd.Dir = Root(t)
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=wasm", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s for %s: %v\n%s", dir, goos, err, b)
+	}
+	built[key] = out
+	return out
+}
+
+// RunWazero runs the program in dir, built for wasip1, under the wazero
+// host with the given bridge, arguments and environment, and returns what
+// it printed. It fails the test if the program fails.
+func RunWazero(t testing.TB, dir, bridgeURL string, env map[string]string, args ...string) string {
+	t.Helper()
+	wasm, err := os.ReadFile(Build(t, dir, "wasip1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out syncBuffer
+	err = host.Run(ctx, wasm, host.Config{Bridge: bridgeURL, Args: args, Env: env, Output: &out})
+	if err != nil {
+		t.Fatalf("%s under wazero: %v\n%s", dir, err, out.String())
+	}
+	return out.String()
+}
+
+// RunNode runs the program in dir, built for js, under Node.js with the
+// given bridge, arguments and environment, and returns what it printed.
+// It fails the test if the program fails.
+func RunNode(t testing.TB, dir, bridgeURL string, env map[string]string, args ...string) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is needed to run GOOS=js programs: install Node.js 20 or later")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	execJS := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
+	cmd := exec.CommandContext(ctx, node, append([]string{"--stack-size=8192", execJS, Build(t, dir, "js")}, args...)...)
+	cmd.Env = append(os.Environ(), "NODE_OPTIONS=--experimental-websocket", "WASMNET_BRIDGE="+bridgeURL)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s under Node.js: %v\n%s", dir, err, out)
+	}
+	return string(out)
+}
+
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
