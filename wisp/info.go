@@ -18,6 +18,8 @@ const (
 	ExtWindow    ExtID = 0xF0 // flow control towards the client; the client's metadata is its u32 window
 	ExtHalfClose ExtID = 0xF1 // FIN packets for CloseWrite; no metadata
 	ExtOpened    ExtID = 0xF2 // OPENED packets confirm a connect; no metadata
+	ExtListen    ExtID = 0xF3 // LISTEN and ACCEPT: the bridge listens for the client; no metadata
+	ExtResolve   ExtID = 0xF5 // RESOLVE and RESOLVED: DNS lookups on the bridge; no metadata
 )
 
 // Version is the Wisp version this package speaks.

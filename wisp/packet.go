@@ -22,9 +22,13 @@ const (
 	TypeClose    Type = 0x04
 	TypeInfo     Type = 0x05
 
-	TypeWindow Type = 0xF0 // ExtWindow: the client returns receive credit
-	TypeFin    Type = 0xF1 // ExtHalfClose: no more DATA in this direction
-	TypeOpened Type = 0xF2 // ExtOpened: the bridge has connected the stream
+	TypeWindow   Type = 0xF0 // ExtWindow: the client returns receive credit
+	TypeFin      Type = 0xF1 // ExtHalfClose: no more DATA in this direction
+	TypeOpened   Type = 0xF2 // ExtOpened: the bridge has connected the stream
+	TypeListen   Type = 0xF3 // ExtListen: the client asks the bridge to listen
+	TypeAccept   Type = 0xF4 // ExtListen: the bridge hands over an incoming connection
+	TypeResolve  Type = 0xF5 // ExtResolve: the client asks for DNS records
+	TypeResolved Type = 0xF6 // ExtResolve: the bridge answers
 )
 
 var typeNames = map[Type]string{
@@ -36,6 +40,10 @@ var typeNames = map[Type]string{
 	TypeWindow:   "WINDOW",
 	TypeFin:      "FIN",
 	TypeOpened:   "OPENED",
+	TypeListen:   "LISTEN",
+	TypeAccept:   "ACCEPT",
+	TypeResolve:  "RESOLVE",
+	TypeResolved: "RESOLVED",
 }
 
 func (t Type) String() string {
@@ -69,12 +77,15 @@ type Packet struct {
 	Type   Type
 	Stream uint32
 
-	Connect Connect // CONNECT
+	Connect Connect // CONNECT and LISTEN
 	Data    []byte  // DATA; Decode makes it alias the message
 	Credit  uint32  // CONTINUE (packets) and WINDOW (bytes)
 	Reason  Reason  // CLOSE
 	Info    Info    // INFO
 	Opened  Opened  // OPENED
+	Accept  Accept  // ACCEPT
+	Query   Query   // RESOLVE
+	Answer  Answer  // RESOLVED
 }
 
 // Connect is the payload of a CONNECT packet.
@@ -89,6 +100,15 @@ type Connect struct {
 type Opened struct {
 	Remote netip.AddrPort
 	Local  netip.AddrPort
+}
+
+// Accept is the payload of an ACCEPT packet: a connection arrived at the
+// listener opened by the LISTEN on stream Listener, and is now the stream
+// that carries the ACCEPT.
+type Accept struct {
+	Listener uint32
+	Remote   netip.AddrPort
+	Local    netip.AddrPort
 }
 
 // PutHeader writes a packet header into b[:HeaderLen].
@@ -106,7 +126,7 @@ func AppendHeader(b []byte, t Type, stream uint32) []byte {
 func (p *Packet) Append(b []byte) []byte {
 	b = AppendHeader(b, p.Type, p.Stream)
 	switch p.Type {
-	case TypeConnect:
+	case TypeConnect, TypeListen:
 		b = append(b, byte(p.Connect.StreamType))
 		b = binary.LittleEndian.AppendUint16(b, p.Connect.Port)
 		b = append(b, p.Connect.Host...)
@@ -121,6 +141,14 @@ func (p *Packet) Append(b []byte) []byte {
 	case TypeOpened:
 		b = appendAddrPort(b, p.Opened.Remote)
 		b = appendAddrPort(b, p.Opened.Local)
+	case TypeAccept:
+		b = binary.LittleEndian.AppendUint32(b, p.Accept.Listener)
+		b = appendAddrPort(b, p.Accept.Remote)
+		b = appendAddrPort(b, p.Accept.Local)
+	case TypeResolve:
+		b = append(append(b, byte(p.Query.Type)), p.Query.Name...)
+	case TypeResolved:
+		b = p.Answer.append(b)
 	}
 	return b
 }
@@ -140,7 +168,7 @@ func Decode(msg []byte) (Packet, error) {
 	exact := func(n int) bool { return len(payload) == n }
 
 	switch p.Type {
-	case TypeConnect:
+	case TypeConnect, TypeListen:
 		if len(payload) < 3 {
 			return bad("payload is %d bytes, want at least 3", len(payload))
 		}
@@ -173,16 +201,29 @@ func Decode(msg []byte) (Packet, error) {
 		}
 	case TypeOpened:
 		var err error
-		var rest []byte
-		if p.Opened.Remote, rest, err = parseAddrPort(payload); err == nil {
-			p.Opened.Local, rest, err = parseAddrPort(rest)
+		if p.Opened.Remote, p.Opened.Local, err = parseAddrPair(payload); err != nil {
+			return bad("%v", err)
 		}
-		if err == nil && len(rest) != 0 {
-			err = fmt.Errorf("%d bytes after the addresses", len(rest))
+	case TypeAccept:
+		if len(payload) < 4 {
+			return bad("payload is %d bytes, want at least 4", len(payload))
 		}
+		p.Accept.Listener = binary.LittleEndian.Uint32(payload)
+		var err error
+		if p.Accept.Remote, p.Accept.Local, err = parseAddrPair(payload[4:]); err != nil {
+			return bad("%v", err)
+		}
+	case TypeResolve:
+		if len(payload) < 2 {
+			return bad("payload is %d bytes, want at least 2", len(payload))
+		}
+		p.Query = Query{Type: QueryType(payload[0]), Name: string(payload[1:])}
+	case TypeResolved:
+		a, err := parseAnswer(payload)
 		if err != nil {
 			return bad("%v", err)
 		}
+		p.Answer = a
 	default:
 		return bad("unknown packet type")
 	}
@@ -201,6 +242,18 @@ func appendAddrPort(b []byte, ap netip.AddrPort) []byte {
 		b = append(b, 0)
 	}
 	return binary.LittleEndian.AppendUint16(b, ap.Port())
+}
+
+// parseAddrPair parses two addresses that make up the whole of b.
+func parseAddrPair(b []byte) (remote, local netip.AddrPort, err error) {
+	var rest []byte
+	if remote, rest, err = parseAddrPort(b); err == nil {
+		local, rest, err = parseAddrPort(rest)
+	}
+	if err == nil && len(rest) != 0 {
+		err = fmt.Errorf("%d bytes after the addresses", len(rest))
+	}
+	return remote, local, err
 }
 
 func parseAddrPort(b []byte) (netip.AddrPort, []byte, error) {

@@ -155,6 +155,27 @@ var validPackets = map[string]wisp.Packet{
 	"opened-ipv6-remote-unknown-local": {Type: wisp.TypeOpened, Stream: 1, Opened: wisp.Opened{
 		Remote: netip.MustParseAddrPort("[2001:db8::1]:443"),
 	}},
+	"listen-public-8080": {Type: wisp.TypeListen, Stream: 9, Connect: wisp.Connect{StreamType: wisp.StreamTCP, Port: 8080}},
+	"listen-endpoint": {Type: wisp.TypeListen, Stream: 10, Connect: wisp.Connect{
+		StreamType: wisp.StreamTCP, Port: 80, Host: "chat.wasmnet.internal",
+	}},
+	"accept": {Type: wisp.TypeAccept, Stream: 0x80000001, Accept: wisp.Accept{
+		Listener: 9,
+		Remote:   netip.MustParseAddrPort("198.51.100.7:52000"),
+		Local:    netip.MustParseAddrPort("192.0.2.1:8080"),
+	}},
+	"resolve-mx": {Type: wisp.TypeResolve, Stream: 11, Query: wisp.Query{Type: wisp.QueryMX, Name: "example.com"}},
+	"resolved-ip": {Type: wisp.TypeResolved, Stream: 11, Answer: wisp.Answer{Type: wisp.QueryIP, IPs: []netip.Addr{
+		netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1"),
+	}}},
+	"resolved-mx": {Type: wisp.TypeResolved, Stream: 11, Answer: wisp.Answer{Type: wisp.QueryMX, MX: []wisp.MX{{Pref: 10, Host: "mx.example.com."}}}},
+	"resolved-srv": {Type: wisp.TypeResolved, Stream: 12, Answer: wisp.Answer{Type: wisp.QuerySRV,
+		CNAME: "_xmpp-client._tcp.example.com.",
+		SRV:   []wisp.SRV{{Priority: 5, Weight: 0, Port: 5222, Target: "xmpp.example.com."}},
+	}},
+	"resolved-txt":       {Type: wisp.TypeResolved, Stream: 13, Answer: wisp.Answer{Type: wisp.QueryTXT, TXT: []string{"v=spf1 -all"}}},
+	"resolved-cname":     {Type: wisp.TypeResolved, Stream: 14, Answer: wisp.Answer{Type: wisp.QueryCNAME, CNAME: "www.example.com."}},
+	"resolved-not-found": {Type: wisp.TypeResolved, Stream: 15, Answer: wisp.Answer{Type: wisp.QueryIP, Status: wisp.StatusNotFound}},
 }
 
 // invalidNames are the vectors of the invalid-vectors block: messages that
@@ -176,6 +197,11 @@ var invalidNames = []string{
 	"opened-bad-address-length",
 	"opened-local-missing",
 	"opened-trailing-byte",
+	"accept-payload-3-bytes",
+	"resolve-empty-name",
+	"resolved-truncated-name",
+	"resolved-unknown-query-type",
+	"resolved-records-after-failure",
 }
 
 func TestVectors(t *testing.T) {
