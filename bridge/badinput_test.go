@@ -410,7 +410,7 @@ func TestStreamInUse(t *testing.T) {
 			t.Fatalf("echo: %q", got)
 		}
 		s.connect(7, b.echo.String())
-		s.expectSessionClosed(websocket.StatusProtocolError, "CONNECT for stream 7, which is open")
+		s.expectSessionClosed(websocket.StatusProtocolError, "for stream 7, which is open")
 		return s
 	})
 }

@@ -40,8 +40,17 @@ type Config struct {
 	// ahead of the bridge, announced in CONTINUE. Zero means 32.
 	Credit uint32
 
-	// MaxStreams bounds the open streams of a session. Zero means 1024.
+	// MaxStreams bounds the open streams and listeners of a session. Zero
+	// means 1024.
 	MaxStreams int
+
+	// NoUDP turns UDP streams off. They are on by default, under the same
+	// policy as TCP.
+	NoUDP bool
+
+	// Listen lets clients listen through the bridge. Nil turns listening
+	// off: every LISTEN is refused.
+	Listen *ListenConfig
 
 	// Logger receives the bridge's logs. Nil means slog.Default().
 	Logger *slog.Logger
@@ -59,6 +68,9 @@ type Handler struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	mu        sync.Mutex
+	endpoints map[string]*listener // by name and port
+
 	nextSession atomic.Uint64
 	stats       counters
 }
@@ -75,10 +87,11 @@ func NewHandler(cfg Config) *Handler {
 		cfg.MaxStreams = 1024
 	}
 	h := &Handler{
-		cfg:      cfg,
-		policy:   &cfg.Policy,
-		resolver: cfg.Resolver,
-		log:      cfg.Logger,
+		cfg:       cfg,
+		policy:    &cfg.Policy,
+		resolver:  cfg.Resolver,
+		log:       cfg.Logger,
+		endpoints: map[string]*listener{},
 	}
 	if h.resolver == nil {
 		h.resolver = net.DefaultResolver

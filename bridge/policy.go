@@ -128,9 +128,11 @@ func (r Rule) String() string { return r.text }
 // matches reports whether the rule covers dialing ip for the name host on
 // port. host is lower case and may be an IP literal.
 func (r Rule) matches(host string, ip netip.Addr, port uint16) bool {
-	if port < r.Low || port > r.High {
-		return false
-	}
+	return port >= r.Low && port <= r.High && r.matchesHost(host, ip)
+}
+
+// matchesHost is matches on any port.
+func (r Rule) matchesHost(host string, ip netip.Addr) bool {
 	switch {
 	case r.Any:
 		return true
@@ -192,6 +194,27 @@ func (p *Policy) Check(host string, ip netip.Addr, port uint16) Decision {
 		return Decision{false, fmt.Sprintf("%v is a %s address, refused unless a rule names it", ip, class)}
 	}
 	return Decision{false, fmt.Sprintf("no allow rule matches %v port %d", ip, port)}
+}
+
+// Reveals reports whether the bridge may tell a client that host resolves
+// to ip: an ordinary address, or a special one that some allow rule opens
+// on some port. A deny rule that covers every port hides the address.
+func (p *Policy) Reveals(host string, ip netip.Addr) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, r := range p.Deny {
+		if r.Low == 1 && r.High == 65535 && r.matchesHost(host, ip) {
+			return false
+		}
+	}
+	if classify(ip) == "" {
+		return true
+	}
+	for _, r := range p.Allow {
+		if r.matchesHost(host, ip) && r.opens() {
+			return true
+		}
+	}
+	return false
 }
 
 // errInvalidHost is the cause of a CONNECT whose host is not a name.

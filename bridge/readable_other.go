@@ -2,8 +2,8 @@
 
 package bridge
 
-import "net"
+import "syscall"
 
 // waitReadable returns at once where the bridge cannot peek at a socket;
 // each idle stream then holds a read buffer.
-func waitReadable(*net.TCPConn) error { return nil }
+func waitReadable(syscall.Conn) error { return nil }

@@ -4,16 +4,15 @@ package bridge
 
 import (
 	"errors"
-	"net"
 	"os"
 	"syscall"
 )
 
-// waitReadable blocks until conn has data, an EOF or an error to read,
+// waitReadable blocks until a TCP or UDP socket has data, an EOF or an error to read,
 // without a buffer: a bridge with many idle streams then holds no read
 // buffers. It peeks with MSG_PEEK rather than trusting the poller alone,
 // since data may already be waiting.
-func waitReadable(conn *net.TCPConn) error {
+func waitReadable(conn syscall.Conn) error {
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return err

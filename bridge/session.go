@@ -42,7 +42,19 @@ type extensions struct {
 	window    bool
 	halfClose bool
 	opened    bool
+	udp       bool
+	listen    bool
+	resolve   bool
 	clientWin uint32 // the client's receive window per stream
+}
+
+// channel is what a stream ID names in a session: a TCP stream, a UDP
+// stream or a listener.
+type channel interface {
+	clientData(msg []byte, n int) // a DATA from the client; owns msg
+	clientClose(r wisp.Reason)
+	grant(n int) // a WINDOW from the client, or bytes written to a client without one
+	end(r wisp.Reason, reset bool)
 }
 
 // session serves one WebSocket.
@@ -67,9 +79,11 @@ type session struct {
 	ext  extensions // settled by the first packet
 	seen bool       // a packet has been read
 
-	mu      sync.Mutex
-	streams map[uint32]*stream
-	wg      sync.WaitGroup // stream goroutines
+	mu       sync.Mutex
+	streams  map[uint32]channel
+	acceptID uint32         // the last ID the bridge chose, for an accepted connection
+	resolves int            // lookups in progress
+	wg       sync.WaitGroup // stream goroutines
 
 	qmu    sync.Mutex
 	queue  []outMsg
@@ -81,7 +95,7 @@ type session struct {
 // client without flow control it returns its bytes to the stream's window.
 type outMsg struct {
 	buf []byte
-	st  *stream
+	st  interface{ grant(int) }
 }
 
 func newSession(h *Handler, ws *websocket.Conn, conn *wsmsg.Conn, v2 bool, remote string) *session {
@@ -92,7 +106,7 @@ func newSession(h *Handler, ws *websocket.Conn, conn *wsmsg.Conn, v2 bool, remot
 		conn:    conn,
 		v2:      v2,
 		log:     h.log.With("session", id),
-		streams: make(map[uint32]*stream),
+		streams: make(map[uint32]channel),
 		qready:  make(chan struct{}, 1),
 	}
 	s.ctx, s.cancel = context.WithCancel(h.ctx)
@@ -113,8 +127,13 @@ func (s *session) run() {
 				{ID: wisp.ExtWindow},
 				{ID: wisp.ExtHalfClose},
 				{ID: wisp.ExtOpened},
+				{ID: wisp.ExtListen},
+				{ID: wisp.ExtResolve},
 			},
 		}}
+		if !s.h.cfg.NoUDP {
+			info.Info.Extensions = append(info.Info.Extensions, wisp.Extension{ID: wisp.ExtUDP})
+		}
 		s.control(info.Append(nil))
 	}
 	s.control(continuePacket(0, s.h.cfg.Credit))
@@ -190,12 +209,28 @@ func (s *session) handle(msg []byte) error {
 	}
 
 	switch p.Type {
-	case wisp.TypeConnect:
+	case wisp.TypeConnect, wisp.TypeListen, wisp.TypeResolve:
 		buffer.Put(msg)
+		if s.ext.listen && p.Stream >= bridgeIDs {
+			return protocolErrorf(websocket.StatusProtocolError, "wisp: %v on stream %d: IDs from 2^31 up are the bridge's", p.Type, p.Stream)
+		}
+		switch p.Type {
+		case wisp.TypeListen:
+			if !s.ext.listen {
+				return protocolErrorf(websocket.StatusProtocolError, "wisp: LISTEN without the listen extension")
+			}
+			return s.listen(p.Stream, p.Connect)
+		case wisp.TypeResolve:
+			if !s.ext.resolve {
+				return protocolErrorf(websocket.StatusProtocolError, "wisp: RESOLVE without the resolve extension")
+			}
+			s.resolve(p.Stream, p.Query)
+			return nil
+		}
 		return s.connect(p.Stream, p.Connect)
 	case wisp.TypeData:
 		if st := s.stream(p.Stream); st != nil {
-			st.fromClient(msg, len(p.Data))
+			st.clientData(msg, len(p.Data))
 		} else {
 			buffer.Put(msg)
 			s.control(closePacket(p.Stream, wisp.ReasonUnknownStream))
@@ -213,9 +248,10 @@ func (s *session) handle(msg []byte) error {
 		if !s.ext.halfClose {
 			return protocolErrorf(websocket.StatusProtocolError, "wisp: FIN without the half-close extension")
 		}
-		if st := s.stream(p.Stream); st != nil {
+		switch st := s.stream(p.Stream).(type) {
+		case *stream:
 			st.clientFin()
-		} else {
+		case nil:
 			s.control(closePacket(p.Stream, wisp.ReasonUnknownStream))
 		}
 	case wisp.TypeWindow:
@@ -253,64 +289,134 @@ func (s *session) negotiate(info wisp.Info) error {
 	}
 	_, s.ext.halfClose = info.Ext(wisp.ExtHalfClose)
 	_, s.ext.opened = info.Ext(wisp.ExtOpened)
+	_, s.ext.listen = info.Ext(wisp.ExtListen)
+	_, s.ext.resolve = info.Ext(wisp.ExtResolve)
+	_, udp := info.Ext(wisp.ExtUDP)
+	s.ext.udp = udp && !s.h.cfg.NoUDP
 	return nil
 }
 
-func (s *session) stream(id uint32) *stream {
+func (s *session) stream(id uint32) channel {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.streams[id]
 }
 
-// connect opens a stream and dials its destination in the background. A
-// CONNECT that reuses the ID of an open stream breaks the protocol: no
-// CLOSE could refuse it without seeming to close the open stream.
+// bridgeIDs is where the IDs the bridge chooses start: with the listen
+// extension, the client keeps below it.
+const bridgeIDs = 1 << 31
+
+// connect opens a stream and dials its destination in the background.
 func (s *session) connect(id uint32, c wisp.Connect) error {
-	s.mu.Lock()
-	if _, ok := s.streams[id]; ok {
-		s.mu.Unlock()
-		return protocolErrorf(websocket.StatusProtocolError, "wisp: CONNECT for stream %d, which is open", id)
-	}
-	if len(s.streams) >= s.h.cfg.MaxStreams {
-		s.mu.Unlock()
-		s.log.Info("stream refused: too many streams", "stream", id, "max", s.h.cfg.MaxStreams)
-		s.control(closePacket(id, wisp.ReasonThrottled))
+	var ch channel
+	var run func()
+	switch c.StreamType {
+	case wisp.StreamTCP:
+		st := newStream(s, id, c)
+		ch, run = st, st.run
+	case wisp.StreamUDP:
+		if !s.ext.udp {
+			s.control(closePacket(id, wisp.ReasonInvalid))
+			return nil
+		}
+		u := newUDPStream(s, id, c)
+		ch, run = u, u.run
+	default:
+		s.control(closePacket(id, wisp.ReasonInvalid))
 		return nil
 	}
-	st := newStream(s, id, c)
-	s.streams[id] = st
+	if err := s.add(id, ch); err != nil {
+		if err == errRefused {
+			return nil
+		}
+		return err
+	}
 	s.wg.Add(1)
-	s.mu.Unlock()
-	s.h.stats.streams.Add(1)
-
 	go func() {
 		defer s.wg.Done()
-		st.run()
+		run()
 	}()
 	return nil
 }
 
-// remove forgets a stream. It reports whether the stream was still there.
+// add registers a channel the client opened. A CONNECT or LISTEN that
+// reuses the ID of an open channel breaks the protocol: no CLOSE could
+// refuse it without seeming to close the open one. Past the stream limit,
+// the client gets CLOSE(0x49) and add returns errRefused.
+func (s *session) add(id uint32, ch channel) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.streams[id]; ok {
+		return protocolErrorf(websocket.StatusProtocolError, "wisp: CONNECT or LISTEN for stream %d, which is open", id)
+	}
+	if len(s.streams) >= s.h.cfg.MaxStreams {
+		s.log.Info("stream refused: too many streams", "stream", id, "max", s.h.cfg.MaxStreams)
+		s.control(closePacket(id, wisp.ReasonThrottled))
+		return errRefused
+	}
+	s.streams[id] = ch
+	s.count(ch, 1)
+	return nil
+}
+
+// errRefused tells a caller of add that the client has been refused; it
+// does not end the session.
+var errRefused = errors.New("refused")
+
+// addAccepted registers a stream the bridge opened, under the next free
+// ID from bridgeIDs up. It reports false past the stream limit.
+func (s *session) addAccepted(st *stream) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.streams) >= s.h.cfg.MaxStreams {
+		return false
+	}
+	for {
+		s.acceptID++
+		if s.acceptID < bridgeIDs {
+			s.acceptID = bridgeIDs
+		}
+		if _, used := s.streams[s.acceptID]; !used {
+			break
+		}
+	}
+	st.id = s.acceptID
+	s.streams[st.id] = st
+	s.count(st, 1)
+	return true
+}
+
+// count keeps the statistics of open channels; mu is held.
+func (s *session) count(ch channel, n int64) {
+	if _, ok := ch.(*listener); ok {
+		s.h.stats.listeners.Add(n)
+	} else {
+		s.h.stats.streams.Add(n)
+	}
+}
+
+// remove forgets a channel. It reports whether it was still there.
 func (s *session) remove(id uint32) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.streams[id]; !ok {
+	ch, ok := s.streams[id]
+	if !ok {
 		return false
 	}
 	delete(s.streams, id)
-	s.h.stats.streams.Add(-1)
+	s.count(ch, -1)
 	return true
 }
 
 func (s *session) closeStreams() {
 	s.mu.Lock()
-	streams := make([]*stream, 0, len(s.streams))
-	for _, st := range s.streams {
-		streams = append(streams, st)
+	chans := make([]channel, 0, len(s.streams))
+	for _, ch := range s.streams {
+		chans = append(chans, ch)
 	}
 	s.mu.Unlock()
-	for _, st := range streams {
-		st.end(0, true)
+	for _, ch := range chans {
+		ch.end(0, true)
 	}
 }
 

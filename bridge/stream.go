@@ -61,10 +61,6 @@ func newStream(s *session, id uint32, c wisp.Connect) *stream {
 // run dials, then relays from the destination to the client until the
 // destination finishes or the stream ends.
 func (st *stream) run() {
-	if st.dest.StreamType != wisp.StreamTCP {
-		st.end(wisp.ReasonInvalid, false)
-		return
-	}
 	ctx, cancel := context.WithTimeout(st.s.ctx, st.s.h.cfg.DialTimeout)
 	conn, err := st.s.h.dial(ctx, st.dest)
 	cancel()
@@ -86,6 +82,22 @@ func (st *stream) run() {
 	if st.s.ext.opened && !gone {
 		st.s.control(openedPacket(st.id, conn))
 	}
+	st.drain()
+	st.readLoop()
+}
+
+// runAccepted relays a connection that arrived at a listener: the client
+// learns of it from the ACCEPT, which goes out before any of its data.
+func (st *stream) runAccepted(listenerID uint32, conn *net.TCPConn) {
+	st.mu.Lock()
+	st.conn = conn
+	st.mu.Unlock()
+	p := wisp.Packet{Type: wisp.TypeAccept, Stream: st.id, Accept: wisp.Accept{
+		Listener: listenerID,
+		Remote:   unmapped(conn.RemoteAddr()),
+		Local:    unmapped(conn.LocalAddr()),
+	}}
+	st.s.control(p.Append(buffer.Get(64)[:0]))
 	st.drain()
 	st.readLoop()
 }
@@ -175,9 +187,9 @@ func (st *stream) readFailed(err error) {
 	}
 }
 
-// fromClient queues a DATA message. A client that sends beyond the credit
+// clientData queues a DATA message. A client that sends beyond the credit
 // it was given loses the stream.
-func (st *stream) fromClient(msg []byte, n int) {
+func (st *stream) clientData(msg []byte, n int) {
 	st.mu.Lock()
 	if st.gone || st.finIn || n == 0 {
 		st.mu.Unlock()
@@ -380,16 +392,24 @@ func wake(c chan struct{}) {
 }
 
 func openedPacket(id uint32, conn net.Conn) []byte {
-	p := wisp.Packet{Type: wisp.TypeOpened, Stream: id}
-	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
-		p.Opened.Remote = a.AddrPort()
-	}
-	if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
-		p.Opened.Local = a.AddrPort()
-	}
-	p.Opened.Remote = netip.AddrPortFrom(p.Opened.Remote.Addr().Unmap(), p.Opened.Remote.Port())
-	p.Opened.Local = netip.AddrPortFrom(p.Opened.Local.Addr().Unmap(), p.Opened.Local.Port())
+	p := wisp.Packet{Type: wisp.TypeOpened, Stream: id, Opened: wisp.Opened{
+		Remote: unmapped(conn.RemoteAddr()),
+		Local:  unmapped(conn.LocalAddr()),
+	}}
 	return p.Append(buffer.Get(64)[:0])
+}
+
+// unmapped is the address of a TCP or UDP socket, with an IPv4-mapped
+// address given as IPv4; invalid for anything else.
+func unmapped(a net.Addr) netip.AddrPort {
+	var ap netip.AddrPort
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 func finPacket(id uint32) []byte {

@@ -51,7 +51,7 @@ func TestReasonString(t *testing.T) {
 		wisp.ReasonConnectTimeout, wisp.ReasonRefused, wisp.ReasonTransferTimeout,
 		wisp.ReasonBlocked, wisp.ReasonThrottled, wisp.ReasonClientError,
 		wisp.ReasonCreditExceeded, wisp.ReasonUnknownStream,
-		wisp.ReasonShutdown,
+		wisp.ReasonShutdown, wisp.ReasonAddrInUse, wisp.ReasonListenDisabled, wisp.ReasonPortRange,
 	}
 	seen := map[string]wisp.Reason{}
 	for _, r := range named {

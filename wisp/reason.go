@@ -27,6 +27,9 @@ const (
 	ReasonCreditExceeded Reason = 0xD0 // DATA sent beyond the credit granted
 	ReasonUnknownStream  Reason = 0xD1 // a packet named a stream that is not open
 	ReasonShutdown       Reason = 0xD2 // the bridge is shutting down
+	ReasonAddrInUse      Reason = 0xD3 // LISTEN: the port or name is taken
+	ReasonListenDisabled Reason = 0xD4 // LISTEN: the bridge does not listen for clients, or not this way
+	ReasonPortRange      Reason = 0xD5 // LISTEN: the port is outside the bridge's range
 )
 
 var reasonText = map[Reason]string{
@@ -45,6 +48,9 @@ var reasonText = map[Reason]string{
 	ReasonCreditExceeded:  "credit exceeded",
 	ReasonUnknownStream:   "unknown stream",
 	ReasonShutdown:        "bridge shutting down",
+	ReasonAddrInUse:       "address already in use",
+	ReasonListenDisabled:  "listening is not enabled on the bridge",
+	ReasonPortRange:       "port outside the bridge's listening range",
 }
 
 func (r Reason) String() string {

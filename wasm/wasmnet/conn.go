@@ -1,8 +1,10 @@
 package wasmnet
 
 import (
+	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
@@ -21,13 +23,20 @@ const smallPayload = 2 << 10
 // not honour a receive window. Past it, the session stops reading.
 const noWindowLimit = 256 << 10
 
-// Conn is a TCP stream through the bridge. It implements net.Conn, with
-// deadlines per direction, and CloseWrite when the bridge supports
-// half-close.
+// maxDatagram is the largest UDP payload a Write may send: the most an
+// IPv4 datagram can carry.
+const maxDatagram = 65507
+
+// Conn is a TCP or UDP stream through the bridge. It implements net.Conn,
+// with deadlines per direction, and for TCP CloseWrite when the bridge
+// supports half-close. A UDP Conn keeps datagram boundaries: each Write
+// sends one datagram and each Read returns one, as a connected
+// *net.UDPConn does.
 type Conn struct {
-	s       *session
-	id      uint32
-	network string
+	s        *session
+	id       uint32
+	network  string
+	datagram bool // UDP
 
 	rdMu, wrMu sync.Mutex // one Read and one Write at a time
 	rd, wd     *deadline
@@ -64,11 +73,12 @@ func newConn(s *session, network string, raddr net.Addr) *Conn {
 	return &Conn{
 		s:        s,
 		network:  network,
+		datagram: network == "udp",
 		rd:       newDeadline(),
 		wd:       newDeadline(),
 		closed:   make(chan struct{}),
 		opened:   make(chan struct{}),
-		laddr:    &net.TCPAddr{},
+		laddr:    zeroAddr(network),
 		raddr:    raddr,
 		credit:   s.credit,
 		readable: make(chan struct{}, 1),
@@ -117,8 +127,19 @@ func (c *Conn) Read(b []byte) (int, error) {
 }
 
 // take copies buffered data into b; mu is held. It returns how many bytes
-// to return to the bridge in a WINDOW packet.
+// to return to the bridge in a WINDOW packet. A datagram is taken whole:
+// what does not fit in b is lost, as with a UDP socket.
 func (c *Conn) take(b []byte) (n, ack int) {
+	if c.datagram {
+		ch := c.chunks[0]
+		n = copy(b, ch.buf[ch.off:])
+		size := len(ch.buf) - ch.off
+		buffer.Put(ch.buf)
+		c.chunks[0] = chunk{}
+		c.chunks = c.chunks[1:]
+		c.buffered -= size
+		return n, c.acknowledge(size)
+	}
 	for n < len(b) && len(c.chunks) > 0 {
 		ch := &c.chunks[0]
 		m := copy(b[n:], ch.buf[ch.off:])
@@ -138,13 +159,20 @@ func (c *Conn) take(b []byte) (n, ack int) {
 		close(c.drained)
 		c.drained = nil
 	}
+	return n, c.acknowledge(n)
+}
+
+// acknowledge counts n bytes read and returns how many to give back to the
+// bridge now: once a quarter of the window has been read, or all of what
+// arrived. mu is held.
+func (c *Conn) acknowledge(n int) (ack int) {
 	if c.s.feat.window {
 		c.unacked += n
 		if c.unacked >= int(c.s.window/4) || c.buffered == 0 {
 			ack, c.unacked = c.unacked, 0
 		}
 	}
-	return n, ack
+	return ack
 }
 
 // deliver queues a DATA payload that arrived in msg, taking ownership of
@@ -153,7 +181,7 @@ func (c *Conn) take(b []byte) (n, ack int) {
 func (c *Conn) deliver(msg, payload []byte) (<-chan struct{}, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if isClosed(c.closed) || c.readErr != nil || len(payload) == 0 {
+	if isClosed(c.closed) || c.readErr != nil || (len(payload) == 0 && !c.datagram) {
 		buffer.Put(msg)
 		return nil, nil
 	}
@@ -162,6 +190,23 @@ func (c *Conn) deliver(msg, payload []byte) (<-chan struct{}, error) {
 		// trusted to stay bounded.
 		buffer.Put(msg)
 		return nil, errWindowOverrun
+	}
+	if c.datagram {
+		// A datagram the program has no room for is lost, as UDP may lose
+		// it; without a window, that is how the stream stays bounded.
+		if c.buffered+len(payload) > noWindowLimit {
+			buffer.Put(msg)
+			return nil, nil
+		}
+		c.buffered += len(payload)
+		if len(payload) <= smallPayload {
+			c.chunks = append(c.chunks, chunk{buf: append(buffer.Get(len(payload))[:0], payload...)})
+			buffer.Put(msg)
+		} else {
+			c.chunks = append(c.chunks, chunk{buf: msg, off: len(msg) - len(payload)})
+		}
+		signal(c.readable)
+		return nil, nil
 	}
 	c.buffered += len(payload)
 	if len(payload) <= smallPayload {
@@ -198,6 +243,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 		}
 		if isClosed(c.wd.wait()) {
 			return n, c.opError("write", errTimeout)
+		}
+		if c.datagram {
+			return c.writeDatagram(b)
 		}
 		if len(b) == 0 {
 			return n, nil
@@ -236,6 +284,27 @@ func (c *Conn) Write(b []byte) (int, error) {
 	}
 }
 
+// writeDatagram sends b as one datagram. UDP streams have no credit; the
+// queue to the bridge still bounds them. wrMu is held.
+func (c *Conn) writeDatagram(b []byte) (int, error) {
+	if len(b) > maxDatagram {
+		return 0, c.opError("write", syscall.EMSGSIZE)
+	}
+	c.mu.Lock()
+	err := c.writeErr
+	c.mu.Unlock()
+	if err != nil {
+		return 0, c.opError("write", err)
+	}
+	msg := buffer.Get(wisp.HeaderLen + len(b))
+	wisp.PutHeader(msg, wisp.TypeData, c.id)
+	copy(msg[wisp.HeaderLen:], b)
+	if err := c.s.send(msg, c.wd.wait(), c.closed); err != nil {
+		return 0, c.opError("write", err)
+	}
+	return len(b), nil
+}
+
 // Close closes the stream. Pending Reads and Writes return errors wrapping
 // net.ErrClosed. Data already written is still delivered: the bridge
 // writes it out before it closes the remote socket.
@@ -267,6 +336,9 @@ func (c *Conn) Close() error {
 // has read everything written before. Reading goes on. It needs a bridge
 // that supports the half-close extension.
 func (c *Conn) CloseWrite() error {
+	if c.datagram {
+		return c.opError("close", errors.New("a UDP stream cannot half-close"))
+	}
 	if !c.s.feat.halfClose {
 		return c.opError("close", errNoHalfClose)
 	}
@@ -352,10 +424,10 @@ func (c *Conn) setCredit(n uint32) {
 func (c *Conn) setOpened(o wisp.Opened) {
 	c.mu.Lock()
 	if o.Remote.IsValid() {
-		c.raddr = net.TCPAddrFromAddrPort(o.Remote)
+		c.raddr = addrFor(c.network, o.Remote)
 	}
 	if o.Local.IsValid() {
-		c.laddr = net.TCPAddrFromAddrPort(o.Local)
+		c.laddr = addrFor(c.network, o.Local)
 	}
 	closeOnce(c.opened)
 	c.mu.Unlock()
@@ -373,8 +445,8 @@ func (c *Conn) remoteClose(r wisp.Reason) {
 	}
 	if c.readErr == nil {
 		c.readErr = io.EOF
-		if r != wisp.ReasonVoluntary {
-			c.readErr = err
+		if r != wisp.ReasonVoluntary || c.datagram {
+			c.readErr = err // UDP has no end of stream
 		}
 	}
 	if c.writeErr == nil {
@@ -447,4 +519,20 @@ func windowPacket(id uint32, n int) []byte {
 func closePacket(id uint32, r wisp.Reason) []byte {
 	p := wisp.Packet{Type: wisp.TypeClose, Stream: id, Reason: r}
 	return p.Append(buffer.Get(wisp.HeaderLen + 1)[:0])
+}
+
+// addrFor is ap as the address type of network.
+func addrFor(network string, ap netip.AddrPort) net.Addr {
+	if network == "udp" {
+		return net.UDPAddrFromAddrPort(ap)
+	}
+	return net.TCPAddrFromAddrPort(ap)
+}
+
+// zeroAddr is the local address before the bridge reports one.
+func zeroAddr(network string) net.Addr {
+	if network == "udp" {
+		return &net.UDPAddr{}
+	}
+	return &net.TCPAddr{}
 }

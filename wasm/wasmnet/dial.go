@@ -76,9 +76,11 @@ func DefaultBridge() string {
 }
 
 // Dial connects to address on the named network through the bridge. The
-// network is "tcp" ("tcp4" and "tcp6" are taken as "tcp"; the bridge
-// chooses the address family). The address has the form "host:port"; the
-// bridge resolves the host.
+// network is "tcp" or "udp" ("tcp4", "tcp6", "udp4" and "udp6" are taken
+// as those; the bridge chooses the address family). The address has the
+// form "host:port"; the bridge resolves the host. A host under
+// ".wasmnet.internal" names an endpoint another session registered with
+// Listen.
 //
 // When the bridge supports it, Dial returns once the bridge has connected,
 // and a refused, unreachable or forbidden destination is its error.
@@ -93,11 +95,16 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	fail := func(addr net.Addr, err error) (net.Conn, error) {
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: addr, Err: err}
 	}
+	var streamType wisp.StreamType
 	switch network {
 	case "tcp", "tcp4", "tcp6":
+		streamType = wisp.StreamTCP
+	case "udp", "udp4", "udp6":
+		streamType = wisp.StreamUDP
 	default:
 		return fail(nil, net.UnknownNetworkError(network))
 	}
+	base := network[:3] // "tcp" or "udp"
 	host, portStr, err := net.SplitHostPort(address)
 	if err != nil {
 		return fail(nil, err)
@@ -106,7 +113,7 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	if err != nil {
 		return fail(nil, err)
 	}
-	raddr := hostAddr(network, host, port)
+	raddr := hostAddr(base, host, port)
 
 	if d.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -117,32 +124,36 @@ func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.
 	if err != nil {
 		return fail(raddr, err)
 	}
-	c := newConn(s, "tcp", raddr)
+	if streamType == wisp.StreamUDP && !s.feat.udp {
+		return fail(raddr, errors.New("the bridge does not offer UDP"))
+	}
+	c := newConn(s, base, raddr)
 	if err := s.add(c); err != nil {
 		return fail(raddr, err)
 	}
 	connect := wisp.Packet{Type: wisp.TypeConnect, Stream: c.id, Connect: wisp.Connect{
-		StreamType: wisp.StreamTCP, Port: port, Host: host,
+		StreamType: streamType, Port: port, Host: host,
 	}}
 	s.control(connect.Append(buffer.Get(wisp.HeaderLen + 3 + len(host))[:0]))
-	if !s.feat.opened {
-		return c, nil
-	}
-
-	select {
-	case <-c.opened:
-		c.mu.Lock()
-		err := c.openErr
-		c.mu.Unlock()
-		if err != nil {
+	if s.feat.opened {
+		select {
+		case <-c.opened:
+			c.mu.Lock()
+			err := c.openErr
+			c.mu.Unlock()
+			if err != nil {
+				c.Close()
+				return fail(raddr, err)
+			}
+		case <-ctx.Done():
 			c.Close()
-			return fail(raddr, err)
+			return fail(raddr, contextError{ctx.Err()})
 		}
-		return c, nil
-	case <-ctx.Done():
-		c.Close()
-		return fail(raddr, contextError{ctx.Err()})
 	}
+	if c.datagram {
+		return &UDPConn{c}, nil
+	}
+	return c, nil
 }
 
 // session returns the live session, opening one if there is none.
@@ -239,10 +250,10 @@ func (d *Dialer) Stats() Stats {
 }
 
 // hostAddr is the remote address before the bridge reports the real one:
-// a *net.TCPAddr for an IP literal, else the name itself.
+// a *net.TCPAddr or *net.UDPAddr for an IP literal, else the name itself.
 func hostAddr(network, host string, port uint16) net.Addr {
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return net.TCPAddrFromAddrPort(netip.AddrPortFrom(ip, port))
+		return addrFor(network, netip.AddrPortFrom(ip, port))
 	}
 	return nameAddr{network: network, addr: net.JoinHostPort(host, strconv.Itoa(int(port)))}
 }

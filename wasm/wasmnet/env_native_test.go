@@ -3,8 +3,13 @@
 package wasmnet_test
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"net"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -21,14 +26,10 @@ func testEnv(t testing.TB) env {
 			t.Fatal(err)
 		}
 	}
-	rules, err := bridge.ParseRules("127.0.0.1/32")
+	dns, err := services.DNS(services.Zone)
 	must(err)
-	h := bridge.NewHandler(bridge.Config{
-		Policy: bridge.Policy{Allow: rules},
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { srv.Close(); h.Close() })
+	t.Cleanup(func() { dns.Close() })
+	_, url := newTestBridge(t, dns.Addr())
 
 	echo, err := services.Echo("127.0.0.1:0")
 	must(err)
@@ -47,12 +48,9 @@ func testEnv(t testing.TB) env {
 	mailbox, err := sink.Mailbox("127.0.0.1:0")
 	must(err)
 	t.Cleanup(func() { mailbox.Close() })
-	dns, err := services.DNS(services.Zone)
-	must(err)
-	t.Cleanup(func() { dns.Close() })
 
 	return env{
-		Bridge:  "ws" + strings.TrimPrefix(srv.URL, "http") + "/",
+		Bridge:  url,
 		Echo:    echo.Addr().String(),
 		Pair:    pair.Addr().String(),
 		SMTP:    sink.Addr().String(),
@@ -60,4 +58,59 @@ func testEnv(t testing.TB) env {
 		DNS:     dns.Addr(),
 		CA:      string(ca.PEM),
 	}
+}
+
+// newTestBridge starts a bridge that may reach loopback, resolves names
+// with the DNS server at dnsAddr (if any), and lets clients listen on a
+// range of free loopback ports and on named endpoints.
+func newTestBridge(t testing.TB, dnsAddr string) (*bridge.Handler, string) {
+	t.Helper()
+	rules, err := bridge.ParseRules("127.0.0.1/32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	low, high := freePortRange(t, 20)
+	cfg := bridge.Config{
+		Policy: bridge.Policy{Allow: rules},
+		Logger: slog.New(slog.DiscardHandler),
+		Listen: &bridge.ListenConfig{
+			Addr:      netip.MustParseAddr("127.0.0.1"),
+			PortLow:   low,
+			PortHigh:  high,
+			Endpoints: true,
+		},
+	}
+	if dnsAddr != "" {
+		cfg.Resolver = &net.Resolver{
+			PreferGo: true,
+			Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, dnsAddr)
+			},
+		}
+	}
+	h := bridge.NewHandler(cfg)
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { srv.Close(); h.Close() })
+	return h, "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
+}
+
+// freePortRange finds n consecutive loopback ports that are free now.
+func freePortRange(t testing.TB, n int) (uint16, uint16) {
+	t.Helper()
+	for start := 30000 + rand.IntN(20000); start < 65000; start += n {
+		ok := true
+		for p := start; p < start+n && ok; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			ln.Close()
+		}
+		if ok {
+			return uint16(start), uint16(start + n - 1)
+		}
+	}
+	t.Fatal("no free port range")
+	return 0, 0
 }

@@ -47,6 +47,8 @@ func (e *CloseError) Is(target error) bool {
 		return target == syscall.ECONNRESET
 	case wisp.ReasonBlocked:
 		return target == ErrBlocked
+	case wisp.ReasonAddrInUse:
+		return target == syscall.EADDRINUSE
 	}
 	return false
 }

@@ -24,7 +24,7 @@ import (
 // WebSocket API (GOOS=js).
 
 // insideTests are the tests that must pass inside wasm, none skipped.
-var insideTests = []string{"TestConnConformance", "TestSMTPStartTLS", "TestDNSOverTCP"}
+var insideTests = []string{"TestConnConformance", "TestSMTPStartTLS", "TestDNSOverTCP", "TestDNSOverUDP", "TestEndpointConformance", "TestResolveMXAndSend"}
 
 func TestInsideWazero(t *testing.T) {
 	if testing.Short() {

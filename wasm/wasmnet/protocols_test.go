@@ -28,7 +28,14 @@ func TestSMTPStartTLS(t *testing.T) {
 	e := testEnv(t)
 	d := &wasmnet.Dialer{Bridge: e.Bridge}
 	defer d.Close()
+	sendMail(t, d, e, e.SMTP)
+}
 
+// sendMail sends a mail with STARTTLS to the server at addr, which
+// presents the sink's certificate, and checks that the sink got it byte
+// for byte.
+func sendMail(t *testing.T, d *wasmnet.Dialer, e env, addr string) {
+	t.Helper()
 	marker := randomHex(8)
 	msg := "From: tab@wasmnet.test\r\n" +
 		"To: sink@wasmnet.test\r\n" +
@@ -37,7 +44,7 @@ func TestSMTPStartTLS(t *testing.T) {
 		"Sent from inside WebAssembly.\r\n" +
 		".A line that starts with a dot survives dot-stuffing.\r\n"
 
-	conn, err := d.Dial("tcp", e.SMTP)
+	conn, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

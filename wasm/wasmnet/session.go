@@ -25,7 +25,14 @@ type features struct {
 	window    bool // ExtWindow: the bridge honours our receive window
 	halfClose bool // ExtHalfClose: FIN packets
 	opened    bool // ExtOpened: OPENED confirms every connect
+	udp       bool // ExtUDP: UDP streams
+	listen    bool // ExtListen: LISTEN and ACCEPT
+	resolve   bool // ExtResolve: RESOLVE and RESOLVED
 }
+
+// bridgeIDs is where the stream IDs the bridge chooses (for accepted
+// connections) start; the client's own IDs stay below it.
+const bridgeIDs = 1 << 31
 
 // A session is one WebSocket to a bridge, carrying many streams.
 type session struct {
@@ -46,9 +53,11 @@ type session struct {
 	err      error         // why; set before done is closed
 	failOnce sync.Once
 
-	mu      sync.Mutex
-	streams map[uint32]*Conn
-	nextID  uint32
+	mu        sync.Mutex
+	streams   map[uint32]*Conn
+	listeners map[uint32]*Listener
+	requests  map[uint32]chan wisp.Answer // RESOLVEs waiting for their answer
+	nextID    uint32
 
 	// The outbound queue, drained by writeLoop.
 	qmu    sync.Mutex
@@ -71,8 +80,10 @@ func openSession(ctx context.Context, url string, protocols []string, window uin
 		window:  window,
 		ready:   make(chan struct{}),
 		done:    make(chan struct{}),
-		streams: make(map[uint32]*Conn),
-		nextID:  1,
+		streams:   make(map[uint32]*Conn),
+		listeners: make(map[uint32]*Listener),
+		requests:  make(map[uint32]chan wisp.Answer),
+		nextID:    1,
 		qready:  make(chan struct{}, 1),
 		qspace:  make(chan struct{}),
 	}
@@ -86,6 +97,9 @@ func openSession(ctx context.Context, url string, protocols []string, window uin
 				{ID: wisp.ExtWindow, Data: wisp.WindowData(window)},
 				{ID: wisp.ExtHalfClose},
 				{ID: wisp.ExtOpened},
+				{ID: wisp.ExtUDP},
+				{ID: wisp.ExtListen},
+				{ID: wisp.ExtResolve},
 			},
 		}}
 		s.control(info.Append(nil))
@@ -130,17 +144,45 @@ func (s *session) handle(msg []byte) error {
 		buffer.Put(msg)
 		return err
 	}
+	defer func() {
+		if msg != nil {
+			buffer.Put(msg)
+		}
+	}()
+	switch p.Type {
+	case wisp.TypeAccept:
+		return s.accept(p.Stream, p.Accept)
+	case wisp.TypeResolved:
+		s.mu.Lock()
+		reply := s.requests[p.Stream]
+		delete(s.requests, p.Stream)
+		s.mu.Unlock()
+		if reply != nil {
+			reply <- p.Answer // buffered; the answer holds no part of msg
+		}
+		return nil
+	}
 	s.mu.Lock()
 	c := s.streams[p.Stream]
+	l := s.listeners[p.Stream]
 	s.mu.Unlock()
+	if l != nil {
+		switch p.Type {
+		case wisp.TypeOpened:
+			l.setOpened(p.Opened)
+		case wisp.TypeClose:
+			l.remoteClose(p.Reason)
+		}
+		return nil
+	}
 	if c == nil {
 		// Closed here while the bridge was still sending: drop it.
-		buffer.Put(msg)
 		return nil
 	}
 	switch p.Type {
 	case wisp.TypeData:
 		wait, err := c.deliver(msg, p.Data)
+		msg = nil // deliver owns it
 		if err != nil {
 			return err
 		}
@@ -164,10 +206,35 @@ func (s *session) handle(msg []byte) error {
 	case wisp.TypeOpened:
 		c.setOpened(p.Opened)
 	default:
-		buffer.Put(msg)
 		return fmt.Errorf("bridge sent %v on stream %d", p.Type, p.Stream)
 	}
-	buffer.Put(msg)
+	return nil
+}
+
+// accept takes an ACCEPT: a connection arrived at one of our listeners.
+func (s *session) accept(id uint32, a wisp.Accept) error {
+	if id < bridgeIDs {
+		return fmt.Errorf("bridge sent ACCEPT on stream %d, an ID of the client's", id)
+	}
+	c := newConn(s, "tcp", net.TCPAddrFromAddrPort(a.Remote))
+	c.id = id
+	c.laddr = net.TCPAddrFromAddrPort(a.Local)
+	close(c.opened)
+	s.mu.Lock()
+	l := s.listeners[a.Listener]
+	_, taken := s.streams[id]
+	if l != nil && !taken {
+		s.streams[id] = c
+	}
+	s.mu.Unlock()
+	switch {
+	case taken:
+		return fmt.Errorf("bridge sent ACCEPT on stream %d, which is open", id)
+	case l == nil || !l.queue(c):
+		// Our listener has gone, or its backlog is full.
+		s.remove(id)
+		s.control(closePacket(id, wisp.ReasonThrottled))
+	}
 	return nil
 }
 
@@ -185,6 +252,9 @@ func (s *session) handshake(p wisp.Packet) error {
 			_, s.feat.window = p.Info.Ext(wisp.ExtWindow)
 			_, s.feat.halfClose = p.Info.Ext(wisp.ExtHalfClose)
 			_, s.feat.opened = p.Info.Ext(wisp.ExtOpened)
+			_, s.feat.udp = p.Info.Ext(wisp.ExtUDP)
+			_, s.feat.listen = p.Info.Ext(wisp.ExtListen)
+			_, s.feat.resolve = p.Info.Ext(wisp.ExtResolve)
 		}
 		if s.gotCredit {
 			close(s.ready)
@@ -321,11 +391,19 @@ func (s *session) fail(err error) {
 		s.qmu.Unlock()
 
 		s.mu.Lock()
-		streams := s.streams
+		streams, listeners, requests := s.streams, s.listeners, s.requests
 		s.streams = map[uint32]*Conn{}
+		s.listeners = map[uint32]*Listener{}
+		s.requests = map[uint32]chan wisp.Answer{}
 		s.mu.Unlock()
 		for _, c := range streams {
 			c.sessionLost(s.err)
+		}
+		for _, l := range listeners {
+			l.sessionLost(s.err)
+		}
+		for _, reply := range requests {
+			close(reply)
 		}
 	})
 }
@@ -337,29 +415,67 @@ func (s *session) alive() bool { return !isClosed(s.done) }
 func (s *session) add(c *Conn) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if isClosed(s.done) {
-		return s.err
+	id, err := s.newID()
+	if err == nil {
+		c.id = id
+		s.streams[id] = c
 	}
-	for tries := 0; ; tries++ {
-		if tries == 1<<16 {
-			return errors.New("wasmnet: no free stream ID")
-		}
-		id := s.nextID
-		s.nextID++
-		if id == 0 {
-			continue
-		}
-		if _, used := s.streams[id]; !used {
-			c.id = id
-			s.streams[id] = c
-			return nil
-		}
-	}
+	return err
 }
 
+// addListener registers a new listener under a fresh ID.
+func (s *session) addListener(l *Listener) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.newID()
+	if err == nil {
+		l.id = id
+		s.listeners[id] = l
+	}
+	return err
+}
+
+// request registers a RESOLVE under a fresh ID, and returns the channel
+// its answer comes on; the channel is closed if the session fails first.
+func (s *session) request() (uint32, chan wisp.Answer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, err := s.newID()
+	if err != nil {
+		return 0, nil, err
+	}
+	reply := make(chan wisp.Answer, 1)
+	s.requests[id] = reply
+	return id, reply, nil
+}
+
+// newID returns a free ID below bridgeIDs; mu is held.
+func (s *session) newID() (uint32, error) {
+	if isClosed(s.done) {
+		return 0, s.err
+	}
+	for tries := 0; tries < 1<<16; tries++ {
+		id := s.nextID
+		s.nextID++
+		if s.nextID >= bridgeIDs {
+			s.nextID = 1
+		}
+		_, stream := s.streams[id]
+		_, listener := s.listeners[id]
+		_, request := s.requests[id]
+		if id != 0 && !stream && !listener && !request {
+			return id, nil
+		}
+	}
+	return 0, errors.New("wasmnet: no free stream ID")
+}
+
+// remove forgets a stream, a listener or a request.
 func (s *session) remove(id uint32) {
 	s.mu.Lock()
 	delete(s.streams, id)
+	delete(s.listeners, id)
+	delete(s.requests, id)
 	s.mu.Unlock()
 }
 

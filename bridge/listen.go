@@ -1,0 +1,250 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/wasmnet/wasmnet/internal/buffer"
+	"github.com/wasmnet/wasmnet/wisp"
+)
+
+// ListenConfig lets clients listen through the bridge. A client's LISTEN
+// asks for either a public port, which anything that can reach the bridge
+// host may connect to, or a named endpoint under EndpointSuffix, which
+// other sessions reach by dialing the name.
+type ListenConfig struct {
+	// Addr is the address public ports are bound on. The zero value means
+	// every address of the host.
+	Addr netip.Addr
+
+	// PortLow and PortHigh bound the public ports clients may take. When
+	// both are zero, clients may not take public ports.
+	PortLow, PortHigh uint16
+
+	// Endpoints lets clients register named endpoints.
+	Endpoints bool
+
+	// MaxPerSession bounds the listeners of one session. Zero means 16.
+	MaxPerSession int
+}
+
+// listener is a LISTEN the bridge serves: it hands each connection that
+// arrives to its session as a new stream.
+type listener struct {
+	s   *session
+	id  uint32
+	ln  *net.TCPListener
+	key string // the endpoint's name and port, or "" for a public port
+
+	once sync.Once
+}
+
+// listen opens a listener for a client's LISTEN, or refuses it with the
+// reason.
+func (s *session) listen(id uint32, c wisp.Connect) error {
+	refuse := func(r wisp.Reason, why string) error {
+		s.log.Info("listen refused", "stream", id, "host", c.Host, "port", c.Port, "reason", r, "why", why)
+		s.control(closePacket(id, r))
+		return nil
+	}
+	cfg := s.h.cfg.Listen
+	switch {
+	case cfg == nil:
+		return refuse(wisp.ReasonListenDisabled, "listening is off")
+	case c.StreamType != wisp.StreamTCP:
+		return refuse(wisp.ReasonInvalid, "only TCP listens")
+	case s.listeners() >= cfg.maxPerSession():
+		return refuse(wisp.ReasonThrottled, "too many listeners")
+	}
+
+	l := &listener{s: s, id: id}
+	if isEndpoint(c.Host) {
+		if !cfg.Endpoints {
+			return refuse(wisp.ReasonListenDisabled, "named endpoints are off")
+		}
+		if c.Port == 0 {
+			return refuse(wisp.ReasonInvalid, "an endpoint needs a port")
+		}
+		l.key = endpointKey(c.Host, c.Port)
+		s.h.mu.Lock()
+		if s.h.endpoints[l.key] != nil {
+			s.h.mu.Unlock()
+			return refuse(wisp.ReasonAddrInUse, "endpoint in use")
+		}
+		// Behind each name is a private listener on loopback; dials to the
+		// name go there.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			s.h.mu.Unlock()
+			return refuse(wisp.ReasonNetworkError, err.Error())
+		}
+		l.ln = ln.(*net.TCPListener)
+		s.h.endpoints[l.key] = l
+		s.h.mu.Unlock()
+	} else {
+		if _, err := netip.ParseAddr(strings.Trim(c.Host, "[]")); c.Host != "" && err != nil {
+			return refuse(wisp.ReasonInvalid, "listen on an address, or a name under "+EndpointSuffix)
+		}
+		if cfg.PortLow == 0 && cfg.PortHigh == 0 {
+			return refuse(wisp.ReasonListenDisabled, "public ports are off")
+		}
+		if c.Port != 0 && (c.Port < cfg.PortLow || c.Port > cfg.PortHigh) {
+			return refuse(wisp.ReasonPortRange, "port outside "+strconv.Itoa(int(cfg.PortLow))+"-"+strconv.Itoa(int(cfg.PortHigh)))
+		}
+		ln, err := bindPublic(cfg, c.Port)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return refuse(wisp.ReasonAddrInUse, err.Error())
+		}
+		if err != nil {
+			return refuse(wisp.ReasonNetworkError, err.Error())
+		}
+		l.ln = ln
+	}
+
+	if err := s.add(id, l); err != nil {
+		l.closeListener()
+		if err == errRefused {
+			return nil
+		}
+		return err
+	}
+	opened := wisp.Packet{Type: wisp.TypeOpened, Stream: id}
+	if l.key == "" {
+		opened.Opened.Local = unmapped(l.ln.Addr())
+	}
+	s.control(opened.Append(buffer.Get(64)[:0]))
+	s.log.Info("listening", "stream", id, "addr", l.ln.Addr().String(), "endpoint", l.key)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		l.acceptLoop()
+	}()
+	return nil
+}
+
+// bindPublic binds port in the range, or any free port of it for port 0.
+func bindPublic(cfg *ListenConfig, port uint16) (*net.TCPListener, error) {
+	ip := net.IP(nil)
+	if cfg.Addr.IsValid() {
+		ip = cfg.Addr.AsSlice()
+	}
+	try := func(p uint16) (*net.TCPListener, error) {
+		return net.ListenTCP("tcp", &net.TCPAddr{IP: ip, Port: int(p)})
+	}
+	if port != 0 {
+		return try(port)
+	}
+	n := int(cfg.PortHigh) - int(cfg.PortLow) + 1
+	start := rand.IntN(n)
+	for i := range n {
+		ln, err := try(uint16(int(cfg.PortLow) + (start+i)%n))
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+			return ln, err
+		}
+	}
+	return nil, syscall.EADDRINUSE
+}
+
+func (l *listener) acceptLoop() {
+	for {
+		conn, err := l.ln.AcceptTCP()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				l.end(wisp.ReasonNetworkError, false)
+			}
+			return
+		}
+		st := newStream(l.s, 0, wisp.Connect{StreamType: wisp.StreamTCP})
+		if l.s.ctx.Err() != nil || !l.s.addAccepted(st) {
+			conn.SetLinger(0)
+			conn.Close()
+			continue
+		}
+		l.s.wg.Add(1)
+		go func() {
+			defer l.s.wg.Done()
+			st.runAccepted(l.id, conn)
+		}()
+	}
+}
+
+// A listener takes no data; what a client sends it is dropped.
+func (l *listener) clientData(msg []byte, _ int) { buffer.Put(msg) }
+
+func (l *listener) clientClose(wisp.Reason) { l.end(0, false) }
+
+func (l *listener) grant(int) {}
+
+// end closes the listener, which frees its port or name at once, and tells
+// the client why unless r is zero.
+func (l *listener) end(r wisp.Reason, _ bool) {
+	l.once.Do(func() {
+		if l.s.remove(l.id) && r != 0 {
+			l.s.control(closePacket(l.id, r))
+		}
+		l.closeListener()
+	})
+}
+
+func (l *listener) closeListener() {
+	if l.key != "" {
+		l.s.h.mu.Lock()
+		if l.s.h.endpoints[l.key] == l {
+			delete(l.s.h.endpoints, l.key)
+		}
+		l.s.h.mu.Unlock()
+	}
+	if l.ln != nil {
+		l.ln.Close()
+	}
+}
+
+// listeners counts the session's listeners.
+func (s *session) listeners() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ch := range s.streams {
+		if _, ok := ch.(*listener); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// dialEndpoint connects a CONNECT for a name under EndpointSuffix to the
+// session listening on it.
+func (h *Handler) dialEndpoint(ctx context.Context, c wisp.Connect) (net.Conn, error) {
+	if h.cfg.Listen == nil || !h.cfg.Listen.Endpoints {
+		return nil, &dialError{wisp.ReasonRefused, errors.New("named endpoints are off")}
+	}
+	h.mu.Lock()
+	l := h.endpoints[endpointKey(c.Host, c.Port)]
+	h.mu.Unlock()
+	if l == nil {
+		return nil, &dialError{wisp.ReasonRefused, errors.New("no session listens on " + c.Host + ":" + strconv.Itoa(int(c.Port)))}
+	}
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", l.ln.Addr().String())
+	if err != nil {
+		return nil, &dialError{connectReason(err), err}
+	}
+	return conn, nil
+}
+
+func endpointKey(host string, port uint16) string {
+	return strings.ToLower(strings.TrimSuffix(host, ".")) + ":" + strconv.Itoa(int(port))
+}
+
+func (c *ListenConfig) maxPerSession() int {
+	if c.MaxPerSession > 0 {
+		return c.MaxPerSession
+	}
+	return 16
+}
