@@ -74,18 +74,18 @@ func openSession(ctx context.Context, url string, protocols []string, window uin
 		return nil, &BridgeError{URL: url, Err: err}
 	}
 	s := &session{
-		url:     url,
-		t:       t,
-		v2:      t.Subprotocol() != "",
-		window:  window,
-		ready:   make(chan struct{}),
-		done:    make(chan struct{}),
+		url:       url,
+		t:         t,
+		v2:        t.Subprotocol() != "",
+		window:    window,
+		ready:     make(chan struct{}),
+		done:      make(chan struct{}),
 		streams:   make(map[uint32]*Conn),
 		listeners: make(map[uint32]*Listener),
 		requests:  make(map[uint32]chan wisp.Answer),
 		nextID:    1,
-		qready:  make(chan struct{}, 1),
-		qspace:  make(chan struct{}),
+		qready:    make(chan struct{}, 1),
+		qspace:    make(chan struct{}),
 	}
 	if s.v2 {
 		// Send INFO at once rather than after the bridge's: the drafts
