@@ -7,9 +7,13 @@ package exampletest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,12 +60,31 @@ type Bridge struct {
 // bridge.ParseRule), at /wisp/, and serves the repository root at /.
 func StartBridge(t testing.TB, rules ...string) *Bridge {
 	t.Helper()
+	return startBridge(t, nil, rules)
+}
+
+// StartListeningBridge is StartBridge with listening on: public ports from
+// a range of free loopback ports, and named endpoints.
+func StartListeningBridge(t testing.TB, rules ...string) *Bridge {
+	t.Helper()
+	low := freePorts(t, 20)
+	return startBridge(t, &bridge.ListenConfig{
+		Addr:      netip.MustParseAddr("127.0.0.1"),
+		PortLow:   low,
+		PortHigh:  low + 19,
+		Endpoints: true,
+	}, rules)
+}
+
+func startBridge(t testing.TB, listen *bridge.ListenConfig, rules []string) *Bridge {
+	t.Helper()
 	rs, err := bridge.ParseRules(strings.Join(rules, ","))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := bridge.NewHandler(bridge.Config{
 		Policy: bridge.Policy{Allow: rs},
+		Listen: listen,
 		Logger: slog.New(slog.NewTextHandler(testLog{t}, nil)),
 	})
 	mux := http.NewServeMux()
@@ -168,4 +191,26 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// freePorts finds n consecutive loopback ports that are free now and
+// returns the first.
+func freePorts(t testing.TB, n int) uint16 {
+	t.Helper()
+	for start := 30000 + rand.IntN(20000); start+n < 65000; start += n {
+		free := true
+		for p := start; p < start+n && free; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				continue
+			}
+			ln.Close()
+		}
+		if free {
+			return uint16(start)
+		}
+	}
+	t.Fatal("no free port range")
+	return 0
 }

@@ -15,8 +15,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +48,10 @@ func run(args []string) error {
 	deny := fs.String("deny", env("WASMNET_DENY", ""), "comma-separated deny `rules`, which win over allow rules ($WASMNET_DENY)")
 	origins := fs.String("origins", env("WASMNET_ORIGINS", ""), "comma-separated `origins` allowed besides the bridge's own, e.g. 'app.example.com' ($WASMNET_ORIGINS)")
 	static := fs.String("static", env("WASMNET_STATIC", ""), "serve the files of `dir` at / beside the bridge ($WASMNET_STATIC)")
+	listenPorts := fs.String("listen-ports", env("WASMNET_LISTEN_PORTS", ""), "let clients listen on public ports in this `range`, such as 20000-20099 ($WASMNET_LISTEN_PORTS)")
+	listenAddr := fs.String("listen-addr", env("WASMNET_LISTEN_ADDR", ""), "`address` public ports are bound on; empty means every address ($WASMNET_LISTEN_ADDR)")
+	endpoints := fs.Bool("endpoints", envBool("WASMNET_ENDPOINTS"), "let clients register named endpoints under .wasmnet.internal ($WASMNET_ENDPOINTS)")
+	noUDP := fs.Bool("no-udp", envBool("WASMNET_NO_UDP"), "refuse UDP streams ($WASMNET_NO_UDP)")
 	dialTimeout := fs.Duration("dial-timeout", envDuration("WASMNET_DIAL_TIMEOUT", 10*time.Second), "bound on resolving and connecting ($WASMNET_DIAL_TIMEOUT)")
 	logLevel := fs.String("log", env("WASMNET_LOG", "info"), "log `level`: debug, info, warn or error ($WASMNET_LOG)")
 	if err := fs.Parse(args); err != nil {
@@ -69,10 +75,16 @@ func run(args []string) error {
 	if len(allowRules) == 0 {
 		log.Warn("no allow rules: every destination is refused; see -allow")
 	}
+	listen, err := listenConfig(*listenPorts, *listenAddr, *endpoints)
+	if err != nil {
+		return err
+	}
 	h := bridge.NewHandler(bridge.Config{
 		Policy:         bridge.Policy{Allow: allowRules, Deny: denyRules},
 		OriginPatterns: splitList(*origins),
 		DialTimeout:    *dialTimeout,
+		NoUDP:          *noUDP,
+		Listen:         listen,
 		Logger:         log,
 	})
 
@@ -105,6 +117,43 @@ func run(args []string) error {
 		return err
 	}
 	return nil
+}
+
+// listenConfig turns the listening flags into a configuration; nil when
+// listening is off.
+func listenConfig(ports, addr string, endpoints bool) (*bridge.ListenConfig, error) {
+	if ports == "" && !endpoints {
+		if addr != "" {
+			return nil, errors.New("-listen-addr needs -listen-ports")
+		}
+		return nil, nil
+	}
+	cfg := &bridge.ListenConfig{Endpoints: endpoints}
+	if ports != "" {
+		lo, hi, _ := strings.Cut(ports, "-")
+		if hi == "" {
+			hi = lo
+		}
+		l, err1 := strconv.ParseUint(lo, 10, 16)
+		h, err2 := strconv.ParseUint(hi, 10, 16)
+		if err1 != nil || err2 != nil || l == 0 || l > h {
+			return nil, fmt.Errorf("-listen-ports: bad range %q", ports)
+		}
+		cfg.PortLow, cfg.PortHigh = uint16(l), uint16(h)
+	}
+	if addr != "" {
+		ip, err := netip.ParseAddr(addr)
+		if err != nil {
+			return nil, fmt.Errorf("-listen-addr: %w", err)
+		}
+		cfg.Addr = ip
+	}
+	return cfg, nil
+}
+
+func envBool(name string) bool {
+	v, _ := strconv.ParseBool(os.Getenv(name))
+	return v
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
