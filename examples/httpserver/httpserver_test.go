@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/wasmnet/wasmnet/internal/browser"
 	"github.com/wasmnet/wasmnet/internal/exampletest"
 	"github.com/wasmnet/wasmnet/wasm/host"
+	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
 
 // TestUnderWazero runs the server as a wasip1 guest and fetches from it
@@ -33,17 +35,37 @@ func TestUnderWazero(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	out, lines := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		done <- host.Run(ctx, wasm, host.Config{Bridge: b.URL, Output: lines})
 		lines.Close()
 	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	fetchAll(t, waitServing(t, out))
+	base := waitServing(t, out)
+	fetchAll(t, base)
+
+	// Killing the guest ends its session, which frees the port at once:
+	// another client of the bridge can listen on it.
+	cancel()
+	<-done
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &wasmnet.Dialer{Bridge: b.URL}
+	defer d.Close()
+	var l net.Listener
+	for range 100 { // the bridge notices the closed WebSocket soon after
+		if l, err = d.Listen("tcp", ":"+u.Port()); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("the port of the killed guest is still taken: %v", err)
+	}
+	l.Close()
 }
 
 // TestUnderNode runs the server built for js under Node.js.

@@ -81,8 +81,13 @@ func (r *relay) serve(fromGuest io.Reader) {
 				buffer.Put(payload)
 			}
 		case pipe.KindClose:
+			// The guest is done with the session: forget it here, and let
+			// the writer send what it was given before closing.
 			if s != nil {
-				s.cancel()
+				r.mu.Lock()
+				delete(r.sessions, sid)
+				r.mu.Unlock()
+				close(s.out)
 			}
 			buffer.Put(payload)
 		default:
@@ -111,7 +116,9 @@ func (r *relay) open(sid uint32, spec string) {
 		defer func() {
 			s.cancel()
 			r.mu.Lock()
-			delete(r.sessions, sid)
+			if r.sessions[sid] == s {
+				delete(r.sessions, sid)
+			}
 			r.mu.Unlock()
 		}()
 		ws, _, err := websocket.Dial(s.ctx, url, &opts)
@@ -126,7 +133,11 @@ func (r *relay) open(sid uint32, spec string) {
 		go func() { // guest to bridge
 			for {
 				select {
-				case m := <-s.out:
+				case m, ok := <-s.out:
+					if !ok {
+						ws.Close(websocket.StatusNormalClosure, "")
+						return
+					}
 					err := ws.Write(s.ctx, websocket.MessageBinary, m)
 					buffer.Put(m)
 					if err != nil {
@@ -134,7 +145,6 @@ func (r *relay) open(sid uint32, spec string) {
 						return
 					}
 				case <-s.ctx.Done():
-					ws.Close(websocket.StatusNormalClosure, "")
 					return
 				}
 			}

@@ -217,15 +217,16 @@ func (d *Dialer) window() uint32 {
 	return uint32(min(d.Window, 1<<30))
 }
 
-// Close ends the Dialer's session. Its open streams fail; a later dial
-// opens a new session.
+// Close ends the Dialer's session, after sending the bridge what was
+// written and closed before, as closing a socket does. Its open streams
+// and listeners then fail; a later dial opens a new session.
 func (d *Dialer) Close() error {
 	d.mu.Lock()
 	s := d.sess
 	d.sess = nil
 	d.mu.Unlock()
 	if s != nil {
-		s.fail(net.ErrClosed)
+		s.shutdown(net.ErrClosed)
 	}
 	return nil
 }

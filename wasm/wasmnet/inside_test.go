@@ -71,6 +71,49 @@ func TestInsideNode(t *testing.T) {
 	checkGuest(t, string(out), err)
 }
 
+// TestTwoGuests runs two programs in two wazero guests, each with its own
+// session, which hold a conversation through a named endpoint on the
+// bridge, as two tabs would.
+func TestTwoGuests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a wasm test binary")
+	}
+	e := testEnv(t)
+	wasm, err := os.ReadFile(buildGuestTest(t, "wasip1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	m, err := host.Compile(ctx, wasm, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close(ctx)
+	name := "peer-" + randomHex(4) + ".wasmnet.internal:9"
+	var wg sync.WaitGroup
+	for _, role := range []string{"client", "server"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			env := e.vars()
+			env["WASMNET_TEST_PEER_ROLE"] = role
+			env["WASMNET_TEST_PEER"] = name
+			var out syncBuffer
+			err := m.Run(ctx, host.Config{
+				Bridge: e.Bridge,
+				Args:   []string{"-test.v", "-test.run", "^TestPeer$"},
+				Env:    env,
+				Output: &out,
+			})
+			if err != nil || !strings.Contains(out.String(), "--- PASS: TestPeer ") {
+				t.Errorf("the %s guest: %v\n%s", role, err, out.String())
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // vars passes the environment to a test binary inside wasm.
 func (e env) vars() map[string]string {
 	m := map[string]string{}
@@ -80,15 +123,31 @@ func (e env) vars() map[string]string {
 	return m
 }
 
-// buildGuestTest compiles this package's tests for GOOS=goos.
+var (
+	guestMu    sync.Mutex
+	guestBuilt = map[string]string{}
+)
+
+// buildGuestTest compiles this package's tests for GOOS=goos, once per
+// test process.
 func buildGuestTest(t *testing.T, goos string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "wasmnet."+goos+".test")
+	guestMu.Lock()
+	defer guestMu.Unlock()
+	if bin, ok := guestBuilt[goos]; ok {
+		return bin
+	}
+	dir, err := os.MkdirTemp("", "wasmnet-guest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "wasmnet."+goos+".test")
 	cmd := exec.Command("go", "test", "-c", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=wasm", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the %s test binary: %v\n%s", goos, err, out)
 	}
+	guestBuilt[goos] = bin
 	return bin
 }
 

@@ -381,30 +381,67 @@ func (s *session) fail(err error) {
 	s.failOnce.Do(func() {
 		s.err = &BridgeError{URL: s.url, Err: err}
 		s.t.Close()
+		s.teardown()
+	})
+}
 
+// teardown fails everything the session holds; s.err is set.
+func (s *session) teardown() {
+	s.qmu.Lock()
+	close(s.done)
+	for _, m := range s.queue {
+		buffer.Put(m)
+	}
+	s.queue, s.queued = nil, 0
+	s.qmu.Unlock()
+
+	s.mu.Lock()
+	streams, listeners, requests := s.streams, s.listeners, s.requests
+	s.streams = map[uint32]*Conn{}
+	s.listeners = map[uint32]*Listener{}
+	s.requests = map[uint32]chan wisp.Answer{}
+	s.mu.Unlock()
+	for _, c := range streams {
+		c.sessionLost(s.err)
+	}
+	for _, l := range listeners {
+		l.sessionLost(s.err)
+	}
+	for _, reply := range requests {
+		close(reply)
+	}
+}
+
+// shutdownWait bounds how long closing a session waits for its queue to
+// drain.
+const shutdownWait = 5 * time.Second
+
+// shutdown ends the session politely: what was written goes to the bridge
+// first, as data written to a socket is sent after Close. Streams then
+// fail with err.
+func (s *session) shutdown(err error) {
+	timeout := time.NewTimer(shutdownWait)
+	defer timeout.Stop()
+	for {
 		s.qmu.Lock()
-		close(s.done)
-		for _, m := range s.queue {
-			buffer.Put(m)
-		}
-		s.queue, s.queued = nil, 0
+		queued, space := s.queued, s.qspace
 		s.qmu.Unlock()
-
-		s.mu.Lock()
-		streams, listeners, requests := s.streams, s.listeners, s.requests
-		s.streams = map[uint32]*Conn{}
-		s.listeners = map[uint32]*Listener{}
-		s.requests = map[uint32]chan wisp.Answer{}
-		s.mu.Unlock()
-		for _, c := range streams {
-			c.sessionLost(s.err)
+		if queued == 0 {
+			break
 		}
-		for _, l := range listeners {
-			l.sessionLost(s.err)
+		select {
+		case <-space:
+			continue
+		case <-timeout.C:
+		case <-s.done:
+			return
 		}
-		for _, reply := range requests {
-			close(reply)
-		}
+		break
+	}
+	s.failOnce.Do(func() {
+		s.err = &BridgeError{URL: s.url, Err: err}
+		s.t.Shutdown()
+		s.teardown()
 	})
 }
 

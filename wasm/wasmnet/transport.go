@@ -19,6 +19,10 @@ type transport interface {
 
 	// Close tears the connection down. Pending calls return errors.
 	Close() error
+
+	// Shutdown closes politely: the bridge reads everything written
+	// before it, then the closing handshake ends the connection.
+	Shutdown() error
 }
 
 // subprotocol is offered to the bridge. wisp-js, like the wasmnet bridge,

@@ -39,7 +39,11 @@ func (t *jsTransport) WriteMessages(msgs [][]byte) error {
 
 func (t *jsTransport) Subprotocol() string { return t.ws.Protocol() }
 
+// Close starts the closing handshake: a browser's WebSocket cannot be
+// dropped without one, and it sends what it has buffered first.
 func (t *jsTransport) Close() error { return t.ws.Close("") }
+
+func (t *jsTransport) Shutdown() error { return t.ws.Close("") }
 
 // locationBridge is "/wisp/" on the origin of the page or Worker.
 func locationBridge() string {

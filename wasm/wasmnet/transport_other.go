@@ -62,4 +62,6 @@ func (t *wsTransport) Subprotocol() string { return t.c.Subprotocol() }
 
 func (t *wsTransport) Close() error { return t.c.CloseNow() }
 
+func (t *wsTransport) Shutdown() error { return t.c.Close(websocket.StatusNormalClosure, "") }
+
 func locationBridge() string { return "" }

@@ -185,6 +185,10 @@ func (t *pipeTransport) WriteMessages(msgs [][]byte) error {
 
 func (t *pipeTransport) Subprotocol() string { return t.proto }
 
+// Shutdown is Close: the host closes its WebSocket politely, after what
+// it was given before.
+func (t *pipeTransport) Shutdown() error { return t.Close() }
+
 func (t *pipeTransport) Close() error {
 	if t.fail(errors.New("session closed")) {
 		t.h.write(t.sid, pipe.KindClose, nil)
