@@ -29,8 +29,9 @@ deps: ## install what the tests need: npm packages, and Debian's chromium if mis
 test: deps wasm ## run every test: native with -race, inside wasm (wazero, Node), interop
 	$(GO) test -race -count=1 -timeout 30m ./...
 
-bench: ## measure throughput, latency and memory against raw loopback TCP
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 -timeout 30m ./wasm/wasmnet/ | tee bench.txt
+bench: deps ## measure throughput, latency and memory against raw TCP, wisp-js and websockify
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./wasm/wasmnet/
+	$(GO) run ./bench
 
 check: ## cross-build native, js and wasip1; vet each; gofmt; go mod tidy leaves no diff
 	$(GO) build ./...
