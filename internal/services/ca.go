@@ -97,3 +97,19 @@ func serial() *big.Int {
 	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	return n
 }
+
+// IssuePEM is Issue with the certificate and its private key in PEM, for
+// servers configured by files, such as Debian's daemons in the tests.
+func (ca *CA) IssuePEM(hosts ...string) (certPEM, keyPEM []byte, err error) {
+	cert, err := ca.Issue(hosts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})
+	return certPEM, keyPEM, nil
+}

@@ -3,6 +3,7 @@ package services
 import (
 	"bufio"
 	"context"
+	"crypto/subtle"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -21,6 +23,7 @@ type Mail struct {
 	To   []string
 	Data []byte
 	TLS  string // the TLS version the message came over, or ""
+	Auth string // the user the client authenticated as, or ""
 }
 
 // MailSink is an SMTP server that keeps every message it receives. It
@@ -30,6 +33,7 @@ type MailSink struct {
 	ln  net.Listener
 
 	mu      sync.Mutex
+	users   map[string]string // user -> password; nil offers no AUTH
 	mail    []Mail
 	arrived chan struct{} // closed and replaced on every arrival
 }
@@ -58,6 +62,31 @@ func (m *MailSink) Addr() *net.TCPAddr { return m.ln.Addr().(*net.TCPAddr) }
 
 // Close stops the sink.
 func (m *MailSink) Close() error { return m.srv.Close() }
+
+// RequireAuth makes the sink offer AUTH PLAIN, only over TLS, and refuse
+// mail from clients that have not authenticated as user with password. It
+// may be called more than once to add users.
+func (m *MailSink) RequireAuth(user, password string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.users == nil {
+		m.users = map[string]string{}
+	}
+	m.users[user] = password
+}
+
+func (m *MailSink) authRequired() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.users != nil
+}
+
+func (m *MailSink) checkPassword(user, password string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	want, known := m.users[user]
+	return known && subtle.ConstantTimeCompare([]byte(want), []byte(password)) == 1
+}
 
 // Mail returns the messages received so far.
 func (m *MailSink) Mail() []Mail {
@@ -112,7 +141,32 @@ type sinkSession struct {
 	sink       *MailSink
 	conn       *smtp.Conn
 	requireTLS bool
+	user       string // authenticated as
 	mail       Mail
+}
+
+var _ smtp.AuthSession = (*sinkSession)(nil)
+
+// AuthMechanisms offers PLAIN once RequireAuth was called; go-smtp
+// advertises AUTH only on TLS connections.
+func (s *sinkSession) AuthMechanisms() []string {
+	if !s.sink.authRequired() {
+		return nil
+	}
+	return []string{sasl.Plain}
+}
+
+func (s *sinkSession) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(identity, user, password string) error {
+		if !s.sink.checkPassword(user, password) || (identity != "" && identity != user) {
+			return smtp.ErrAuthFailed
+		}
+		s.user = user
+		return nil
+	}), nil
 }
 
 func (s *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
@@ -120,7 +174,10 @@ func (s *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 	if s.requireTLS && !ok {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
 	}
-	s.mail = Mail{From: from}
+	if s.sink.authRequired() && s.user == "" {
+		return smtp.ErrAuthRequired
+	}
+	s.mail = Mail{From: from, Auth: s.user}
 	if ok {
 		s.mail.TLS = tls.VersionName(state.Version)
 	}

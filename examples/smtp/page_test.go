@@ -1,0 +1,115 @@
+//go:build !js && !wasip1
+
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/wasmnet/wasmnet/internal/browser"
+	"github.com/wasmnet/wasmnet/internal/exampletest"
+	"github.com/wasmnet/wasmnet/internal/services"
+	"github.com/wasmnet/wasmnet/internal/webserve"
+)
+
+// TestPageInChromium sends a mail from index.html in headless Chromium, by
+// a click, to go-smtp in this process.
+func TestPageInChromium(t *testing.T) {
+	ca, err := services.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsConfig, err := ca.ServerTLS(serverName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := services.SMTP("127.0.0.1:0", tlsConfig, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	sink.RequireAuth(testUser, testPassword)
+	page := servePage(t, exampletest.StartBridge(t, sink.Addr().String()), "examples/smtp")
+
+	_, marker, _ := testMail("")
+	q := url.Values{
+		"server":     {sink.Addr().String()},
+		"servername": {serverName},
+		"user":       {testUser},
+		"password":   {testPassword},
+		"subject":    {"wasmnet " + marker},
+		"body":       {"Sent by a click.\n.dot"},
+		"ca":         {string(ca.PEM)},
+	}
+	ctx := browser.New(t, 2*time.Minute)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(page+"?"+q.Encode()),
+		chromedp.WaitVisible(chromedp.CSS("#send:not([disabled])")),
+		chromedp.Click(chromedp.CSS("#send")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	out := waitText(t, ctx, "#out", "[")
+	if !strings.Contains(out, "AUTH PLAIN: authenticated as tab") || !strings.Contains(out, "[exit 0]") {
+		t.Fatalf("the page says:\n%s", out)
+	}
+	mctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	mail, err := sink.Find(mctx, marker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(mail.Data), "\r\n\r\nSent by a click.\r\n.dot\r\n") || mail.TLS != "TLS 1.3" || mail.Auth != testUser {
+		t.Errorf("go-smtp received (tls=%q auth=%q)\n%q", mail.TLS, mail.Auth, mail.Data)
+	}
+}
+
+// servePage serves the repository and the bridge, as exampletest.StartBridge
+// does, but with the page's main.wasm freshly built for js and Go's own
+// wasm_exec.js, so the test does not depend on "make wasm". It returns the
+// page's URL.
+func servePage(t *testing.T, b *exampletest.Bridge, dir string) string {
+	t.Helper()
+	wasm := exampletest.Build(t, dir, "js")
+	mux := http.NewServeMux()
+	mux.Handle("/wisp/", b.Handler)
+	mux.HandleFunc("/"+dir+"/main.wasm", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/wasm")
+		http.ServeFile(w, r, wasm)
+	})
+	mux.HandleFunc("/js/wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
+	})
+	mux.Handle("/", webserve.Static(exampletest.Root(t)))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL + "/" + dir + "/"
+}
+
+// waitText waits until the element's text contains want, and returns it.
+func waitText(t *testing.T, ctx context.Context, sel, want string) string {
+	t.Helper()
+	var text string
+	for range 1200 { // a minute
+		var err error
+		text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text, want) {
+			return text
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never showed %q; it says:\n%s", sel, want, text)
+	return ""
+}
