@@ -4,11 +4,7 @@ package main
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +13,6 @@ import (
 
 	"github.com/wasmnet/wasmnet/internal/browser"
 	"github.com/wasmnet/wasmnet/internal/exampletest"
-	"github.com/wasmnet/wasmnet/internal/webserve"
 )
 
 // TestPageInChromium asks unbound from index.html in headless Chromium, by
@@ -25,7 +20,7 @@ import (
 // off).
 func TestPageInChromium(t *testing.T) {
 	server := startUnbound(t)
-	page := servePage(t, exampletest.StartBridge(t, server), "examples/dns")
+	page := exampletest.StartBridge(t, server).PageURL(t, "examples/dns")
 	network := "tcp"
 	if udpEnabled {
 		network = "udp"
@@ -41,28 +36,6 @@ func TestPageInChromium(t *testing.T) {
 	}
 	out := waitText(t, ctx, "#out", "\n[")
 	checkOutput(t, out, append(wantOver(network), "[exit 0]"))
-}
-
-// servePage serves the repository and the bridge, as exampletest.StartBridge
-// does, but with the page's main.wasm freshly built for js and Go's own
-// wasm_exec.js, so the test does not depend on "make wasm". It returns the
-// page's URL.
-func servePage(t *testing.T, b *exampletest.Bridge, dir string) string {
-	t.Helper()
-	wasm := exampletest.Build(t, dir, "js")
-	mux := http.NewServeMux()
-	mux.Handle("/wisp/", b.Handler)
-	mux.HandleFunc("/"+dir+"/main.wasm", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/wasm")
-		http.ServeFile(w, r, wasm)
-	})
-	mux.HandleFunc("/js/wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
-	})
-	mux.Handle("/", webserve.Static(exampletest.Root(t)))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/" + dir + "/"
 }
 
 // waitText waits until the element's text contains want, and returns it.

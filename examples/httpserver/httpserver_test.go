@@ -97,13 +97,10 @@ func TestUnderNode(t *testing.T) {
 // TestInChromium serves from a browser tab: native clients fetch from it,
 // and a second page fills in its form.
 func TestInChromium(t *testing.T) {
-	root := exampletest.Root(t)
-	if _, err := os.Stat(filepath.Join(root, "examples/httpserver/main.wasm")); err != nil {
-		t.Fatal("examples/httpserver/main.wasm is missing: run make wasm (make test does)")
-	}
 	b := exampletest.StartListeningBridge(t)
+	page := b.PageURL(t, "examples/httpserver")
 	ctx := browser.New(t, 3*time.Minute)
-	if err := chromedp.Do(ctx, chromedp.Navigate(b.Server.URL+"/examples/httpserver/index.html")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
 		t.Fatal(err)
 	}
 	var addr string

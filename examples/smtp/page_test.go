@@ -4,11 +4,7 @@ package main
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +14,6 @@ import (
 	"github.com/wasmnet/wasmnet/internal/browser"
 	"github.com/wasmnet/wasmnet/internal/exampletest"
 	"github.com/wasmnet/wasmnet/internal/services"
-	"github.com/wasmnet/wasmnet/internal/webserve"
 )
 
 // TestPageInChromium sends a mail from index.html in headless Chromium, by
@@ -38,7 +33,7 @@ func TestPageInChromium(t *testing.T) {
 	}
 	defer sink.Close()
 	sink.RequireAuth(testUser, testPassword)
-	page := servePage(t, exampletest.StartBridge(t, sink.Addr().String()), "examples/smtp")
+	page := exampletest.StartBridge(t, sink.Addr().String()).PageURL(t, "examples/smtp")
 
 	_, marker, _ := testMail("")
 	q := url.Values{
@@ -71,28 +66,6 @@ func TestPageInChromium(t *testing.T) {
 	if !strings.HasSuffix(string(mail.Data), "\r\n\r\nSent by a click.\r\n.dot\r\n") || mail.TLS != "TLS 1.3" || mail.Auth != testUser {
 		t.Errorf("go-smtp received (tls=%q auth=%q)\n%q", mail.TLS, mail.Auth, mail.Data)
 	}
-}
-
-// servePage serves the repository and the bridge, as exampletest.StartBridge
-// does, but with the page's main.wasm freshly built for js and Go's own
-// wasm_exec.js, so the test does not depend on "make wasm". It returns the
-// page's URL.
-func servePage(t *testing.T, b *exampletest.Bridge, dir string) string {
-	t.Helper()
-	wasm := exampletest.Build(t, dir, "js")
-	mux := http.NewServeMux()
-	mux.Handle("/wisp/", b.Handler)
-	mux.HandleFunc("/"+dir+"/main.wasm", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/wasm")
-		http.ServeFile(w, r, wasm)
-	})
-	mux.HandleFunc("/js/wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
-	})
-	mux.Handle("/", webserve.Static(exampletest.Root(t)))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/" + dir + "/"
 }
 
 // waitText waits until the element's text contains want, and returns it.

@@ -5,12 +5,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +17,6 @@ import (
 
 	"github.com/wasmnet/wasmnet/internal/browser"
 	"github.com/wasmnet/wasmnet/internal/exampletest"
-	"github.com/wasmnet/wasmnet/internal/webserve"
 )
 
 // TestPageInChromium logs in from index.html in headless Chromium, types
@@ -32,7 +28,7 @@ func TestPageInChromium(t *testing.T) {
 		t.Fatal("xterm.js is missing: run npm ci --prefix examples/ssh (make deps does)")
 	}
 	s := startSSHD(t)
-	page := servePage(t, exampletest.StartBridge(t, s.addr), "examples/ssh")
+	page := exampletest.StartBridge(t, s.addr).PageURL(t, "examples/ssh")
 	q := url.Values{"server": {s.addr}, "user": {s.user}, "password": {s.password}, "hostkey": {s.hostKey}}
 	ctx := browser.New(t, 2*time.Minute)
 
@@ -146,26 +142,4 @@ func waitScreen(t *testing.T, ctx context.Context, ok func(lines []string) bool)
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("the terminal shows:\n%s", strings.Join(lines, "\n"))
-}
-
-// servePage serves the repository and the bridge, as exampletest.StartBridge
-// does, but with the page's main.wasm freshly built for js and Go's own
-// wasm_exec.js, so the test does not depend on "make wasm". It returns the
-// page's URL.
-func servePage(t *testing.T, b *exampletest.Bridge, dir string) string {
-	t.Helper()
-	wasm := exampletest.Build(t, dir, "js")
-	mux := http.NewServeMux()
-	mux.Handle("/wisp/", b.Handler)
-	mux.HandleFunc("/"+dir+"/main.wasm", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/wasm")
-		http.ServeFile(w, r, wasm)
-	})
-	mux.HandleFunc("/js/wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
-	})
-	mux.Handle("/", webserve.Static(exampletest.Root(t)))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/" + dir + "/"
 }

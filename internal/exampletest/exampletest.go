@@ -54,6 +54,10 @@ type Bridge struct {
 	Server  *httptest.Server
 	// URL is the WebSocket URL of the bridge, ending in /wisp/.
 	URL string
+
+	mux   *http.ServeMux
+	mu    sync.Mutex
+	pages map[string]bool
 }
 
 // StartBridge starts a bridge whose policy allows exactly rules (see
@@ -89,10 +93,39 @@ func startBridge(t testing.TB, listen *bridge.ListenConfig, rules []string) *Bri
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/wisp/", h)
+	// Go's own glue, whether or not make wasm has copied it into js/.
+	mux.HandleFunc("/js/wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		http.ServeFile(w, r, filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
+	})
 	mux.Handle("/", webserve.Static(Root(t)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); h.Close() })
-	return &Bridge{Handler: h, Server: srv, URL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/wisp/"}
+	return &Bridge{
+		Handler: h,
+		Server:  srv,
+		URL:     "ws" + strings.TrimPrefix(srv.URL, "http") + "/wisp/",
+		mux:     mux,
+		pages:   map[string]bool{},
+	}
+}
+
+// PageURL builds the program in dir (such as "examples/ssh") for js,
+// serves it as dir/main.wasm beside the page in dir, and returns the URL of
+// the page. The test so needs no make wasm.
+func (b *Bridge) PageURL(t testing.TB, dir string) string {
+	t.Helper()
+	wasm := Build(t, dir, "js")
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.pages[dir] {
+		b.pages[dir] = true
+		b.mux.HandleFunc("/"+dir+"/main.wasm", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/wasm")
+			http.ServeFile(w, r, wasm)
+		})
+	}
+	return b.Server.URL + "/" + dir + "/"
 }
 
 var (
@@ -102,7 +135,9 @@ var (
 
 // Build compiles the main package in dir (relative to the repository root,
 // such as "examples/smtp") for goos ("wasip1" or "js") and returns the
-// path of the .wasm file. Builds are shared by the tests of one process.
+// path of the .wasm file. Builds are shared by the tests of one process,
+// and kept in one place in the user's cache directory, each replaced by
+// the next build of the same program.
 func Build(t testing.TB, dir, goos string) string {
 	t.Helper()
 	buildMu.Lock()
@@ -111,16 +146,31 @@ func Build(t testing.TB, dir, goos string) string {
 	if out, ok := built[key]; ok {
 		return out
 	}
-	outDir, err := os.MkdirTemp("", "wasmnet-example-")
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	outDir := filepath.Join(cache, "wasmnet", "examples")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(outDir, strings.ReplaceAll(dir, "/", "-")+"."+goos+".wasm")
+	// Build beside it and rename, so that test processes building the same
+	// program at once never see half a file.
+	tmp, err := os.CreateTemp(outDir, ".build-*")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(outDir, filepath.Base(dir)+"."+goos+".wasm")
-	cmd := exec.Command("go", "build", "-o", out, "./"+dir)
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.Command("go", "build", "-o", tmp.Name(), "./"+dir)
 	cmd.Dir = Root(t)
 	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=wasm", "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s for %s: %v\n%s", dir, goos, err, b)
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		t.Fatal(err)
 	}
 	built[key] = out
 	return out
