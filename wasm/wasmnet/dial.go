@@ -89,8 +89,9 @@ func (d *Dialer) Dial(network, address string) (net.Conn, error) {
 	return d.DialContext(context.Background(), network, address)
 }
 
-// DialContext is Dial with a context. The context bounds the dial only,
-// not the stream it returns.
+// DialContext is Dial with a context, which bounds the dial only, not the
+// stream it returns. Like Dial, it opens "tcp" and "udp" streams (and
+// their "4" and "6" forms); a "udp" stream is a *UDPConn.
 func (d *Dialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	fail := func(addr net.Addr, err error) (net.Conn, error) {
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: addr, Err: err}
