@@ -26,7 +26,8 @@ wasm: ## build main.wasm and each example page's main.wasm (with .gz and .br), a
 deps: ## install what the tests need: npm packages, and Debian's chromium if missing
 	.ci/deps
 
-test: deps wasm ## run every test: native with -race, inside wasm (wazero, Node), interop
+test: deps wasm ## run every test: native with -race, inside wasm (wazero, Node), interop, browsers; tsc on js/
+	js/node_modules/.bin/tsc --noEmit -p js/typecheck
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 bench: deps ## measure throughput, latency and memory against raw TCP, wisp-js and websockify

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -26,22 +27,30 @@ func (e *dialError) Error() string { return fmt.Sprintf("%v: %v", e.reason, e.er
 // the bridge with LISTEN, which other sessions reach with CONNECT.
 const EndpointSuffix = ".wasmnet.internal"
 
-// dial resolves the destination of a CONNECT, checks every address against
-// the policy and connects to the first allowed address that answers. The
-// policy sees the address that is dialed, so DNS cannot move a stream to a
-// forbidden address between the check and the connect.
-func (h *Handler) dial(ctx context.Context, c wisp.Connect) (net.Conn, error) {
-	if isEndpoint(c.Host) {
-		return h.dialEndpoint(ctx, c)
+// dialContext bounds a connect by the dial timeout and the session.
+func (s *session) dialContext() (context.Context, context.CancelFunc) {
+	if d := s.h.cfg.DialTimeout; d > 0 {
+		return context.WithTimeout(s.ctx, d)
 	}
-	allowed, err := h.destinations(ctx, c)
+	return context.WithCancel(s.ctx)
+}
+
+// dial resolves the destination of a CONNECT, checks every address against
+// the session's policy and connects to the first allowed address that
+// answers. The policy sees the address that is dialed, so DNS cannot move
+// a stream to a forbidden address between the check and the connect.
+func (s *session) dial(ctx context.Context, id uint32, c wisp.Connect) (net.Conn, error) {
+	if isEndpoint(c.Host) {
+		if tok := s.scope.token; tok != nil && !grantsEndpoint(tok.allow, c.Host, c.Port) {
+			return nil, s.outOfScope(id, c, "no allow rule of the token names the endpoint")
+		}
+		return s.h.dialEndpoint(ctx, c)
+	}
+	allowed, err := s.destinations(ctx, id, c)
 	if err != nil {
 		return nil, err
 	}
-	d := net.Dialer{
-		Timeout:        h.cfg.DialTimeout,
-		ControlContext: h.recheck(c.Host),
-	}
+	d := net.Dialer{ControlContext: s.recheck(c.Host)}
 	var last error
 	for _, ip := range allowed {
 		conn, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(ip, c.Port).String())
@@ -58,12 +67,12 @@ func (h *Handler) dial(ctx context.Context, c wisp.Connect) (net.Conn, error) {
 
 // dialUDP opens a UDP socket connected to the destination of a CONNECT,
 // under the same policy as TCP.
-func (h *Handler) dialUDP(ctx context.Context, c wisp.Connect) (*net.UDPConn, error) {
-	allowed, err := h.destinations(ctx, c)
+func (s *session) dialUDP(ctx context.Context, id uint32, c wisp.Connect) (*net.UDPConn, error) {
+	allowed, err := s.destinations(ctx, id, c)
 	if err != nil {
 		return nil, err
 	}
-	d := net.Dialer{ControlContext: h.recheck(c.Host)}
+	d := net.Dialer{ControlContext: s.recheck(c.Host)}
 	conn, err := d.DialContext(ctx, "udp", netip.AddrPortFrom(allowed[0], c.Port).String())
 	if err != nil {
 		return nil, &dialError{connectReason(err), err}
@@ -72,8 +81,9 @@ func (h *Handler) dialUDP(ctx context.Context, c wisp.Connect) (*net.UDPConn, er
 }
 
 // destinations resolves the host of a CONNECT and returns the addresses
-// the policy allows, or the reason there are none.
-func (h *Handler) destinations(ctx context.Context, c wisp.Connect) ([]netip.Addr, error) {
+// the policy allows, or the reason there are none. Every decision goes to
+// the log: refusals at info level, the rest at debug level.
+func (s *session) destinations(ctx context.Context, id uint32, c wisp.Connect) ([]netip.Addr, error) {
 	if c.Port == 0 {
 		return nil, &dialError{wisp.ReasonInvalid, errors.New("port 0")}
 	}
@@ -83,7 +93,7 @@ func (h *Handler) destinations(ctx context.Context, c wisp.Connect) ([]netip.Add
 	}
 	candidates := []netip.Addr{ip}
 	if !ip.IsValid() {
-		candidates, err = h.resolver.LookupNetIP(ctx, "ip", c.Host)
+		candidates, err = s.h.resolver.LookupNetIP(ctx, "ip", c.Host)
 		if err != nil {
 			return nil, &dialError{resolveReason(err), err}
 		}
@@ -92,31 +102,64 @@ func (h *Handler) destinations(ctx context.Context, c wisp.Connect) ([]netip.Add
 	var refusal Decision
 	for _, ip := range candidates {
 		ip = ip.Unmap()
-		if d := h.policy.Check(c.Host, ip, c.Port); d.Allowed {
+		d := s.scope.policy.Check(c.Host, ip, c.Port)
+		if d.Allowed {
+			s.log.Debug("policy allows", "stream", id, "host", c.Host, "addr", ip, "port", c.Port, "why", d.Why)
 			allowed = append(allowed, ip)
-		} else {
-			refusal = d
+			continue
 		}
+		s.log.Info("policy refuses", "stream", id, "host", c.Host, "addr", ip, "port", c.Port, "why", d.Why)
+		refusal = d
 	}
-	if len(allowed) == 0 {
-		return nil, &dialError{wisp.ReasonBlocked, errors.New(refusal.Why)}
+	if len(allowed) > 0 {
+		return allowed, nil
 	}
-	return allowed, nil
+	return nil, s.refused(refusal)
+}
+
+// refused is the error of a destination the policy refused: out of the
+// token's scope if only the token's allow rules are missing, else blocked.
+func (s *session) refused(d Decision) error {
+	if s.scope.token != nil && d.kind == refusedNoRule {
+		s.h.stats.policyRefused[outOfScope].Add(1)
+		return &dialError{wisp.ReasonOutOfScope, errors.New("outside the token's scope: " + d.Why)}
+	}
+	s.h.stats.policyRefused[d.kind].Add(1)
+	return &dialError{wisp.ReasonBlocked, errors.New(d.Why)}
+}
+
+func (s *session) outOfScope(id uint32, c wisp.Connect, why string) error {
+	s.log.Info("policy refuses", "stream", id, "host", c.Host, "port", c.Port, "why", why)
+	s.h.stats.policyRefused[outOfScope].Add(1)
+	return &dialError{wisp.ReasonOutOfScope, errors.New(why)}
 }
 
 // recheck checks the policy again at the socket, where nothing can change
 // the address any more.
-func (h *Handler) recheck(host string) func(context.Context, string, string, syscall.RawConn) error {
+func (s *session) recheck(host string) func(context.Context, string, string, syscall.RawConn) error {
 	return func(_ context.Context, _, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
 			return err
 		}
-		if d := h.policy.Check(host, ap.Addr().Unmap(), ap.Port()); !d.Allowed {
-			return &dialError{wisp.ReasonBlocked, errors.New(d.Why)}
+		if d := s.scope.policy.Check(host, ap.Addr().Unmap(), ap.Port()); !d.Allowed {
+			s.log.Info("policy refuses at the socket", "host", host, "addr", ap.Addr(), "port", ap.Port(), "why", d.Why)
+			return s.refused(d)
 		}
 		return nil
 	}
+}
+
+// dialFailed logs and counts a failed connect.
+func (s *session) dialFailed(id uint32, c wisp.Connect, err error) {
+	reason := connectReason(err)
+	s.h.stats.dialError(reason)
+	level := slog.LevelInfo
+	if s.ctx.Err() != nil {
+		level = slog.LevelDebug // the session ended first
+	}
+	s.log.Log(context.Background(), level, "connect failed", "stream", id, "host", c.Host, "port", c.Port,
+		"reason", reason, "err", err)
 }
 
 func isEndpoint(host string) bool {

@@ -47,30 +47,42 @@ type listener struct {
 }
 
 // listen opens a listener for a client's LISTEN, or refuses it with the
-// reason.
+// reason: 0xD4 when the bridge does not listen this way, 0xD6 when it does
+// but the session's token does not grant it.
 func (s *session) listen(id uint32, c wisp.Connect) error {
 	refuse := func(r wisp.Reason, why string) error {
 		s.log.Info("listen refused", "stream", id, "host", c.Host, "port", c.Port, "reason", r, "why", why)
+		if r == wisp.ReasonOutOfScope {
+			s.h.stats.policyRefused[outOfScope].Add(1)
+		}
 		s.control(closePacket(id, r))
 		return nil
 	}
 	cfg := s.h.cfg.Listen
+	tok := s.scope.token
 	switch {
 	case cfg == nil:
 		return refuse(wisp.ReasonListenDisabled, "listening is off")
 	case c.StreamType != wisp.StreamTCP:
 		return refuse(wisp.ReasonInvalid, "only TCP listens")
+	case s.draining.Load():
+		return refuse(wisp.ReasonShutdown, "the bridge is shutting down")
 	case s.listeners() >= cfg.maxPerSession():
+		s.h.stats.limit(limitListeners)
 		return refuse(wisp.ReasonThrottled, "too many listeners")
+	case tok != nil && tok.claims.Listen == nil:
+		return refuse(wisp.ReasonOutOfScope, "the token grants no listening")
 	}
 
 	l := &listener{s: s, id: id}
 	if isEndpoint(c.Host) {
-		if !cfg.Endpoints {
+		switch {
+		case !cfg.Endpoints:
 			return refuse(wisp.ReasonListenDisabled, "named endpoints are off")
-		}
-		if c.Port == 0 {
+		case c.Port == 0:
 			return refuse(wisp.ReasonInvalid, "an endpoint needs a port")
+		case tok != nil && !grantsEndpoint(tok.endpoints, c.Host, c.Port):
+			return refuse(wisp.ReasonOutOfScope, "the token does not grant this endpoint")
 		}
 		l.key = endpointKey(c.Host, c.Port)
 		s.h.mu.Lock()
@@ -92,13 +104,21 @@ func (s *session) listen(id uint32, c wisp.Connect) error {
 		if _, err := netip.ParseAddr(strings.Trim(c.Host, "[]")); c.Host != "" && err != nil {
 			return refuse(wisp.ReasonInvalid, "listen on an address, or a name under "+EndpointSuffix)
 		}
-		if cfg.PortLow == 0 && cfg.PortHigh == 0 {
+		low, high := cfg.PortLow, cfg.PortHigh
+		if low == 0 && high == 0 {
 			return refuse(wisp.ReasonListenDisabled, "public ports are off")
 		}
-		if c.Port != 0 && (c.Port < cfg.PortLow || c.Port > cfg.PortHigh) {
-			return refuse(wisp.ReasonPortRange, "port outside "+strconv.Itoa(int(cfg.PortLow))+"-"+strconv.Itoa(int(cfg.PortHigh)))
+		if c.Port != 0 && (c.Port < low || c.Port > high) {
+			return refuse(wisp.ReasonPortRange, "port outside "+strconv.Itoa(int(low))+"-"+strconv.Itoa(int(high)))
 		}
-		ln, err := bindPublic(cfg, c.Port)
+		if tok != nil {
+			// The token's range, within the bridge's.
+			low, high = max(low, tok.portLow), min(high, tok.portHigh)
+			if tok.portLow == 0 || low > high || c.Port != 0 && (c.Port < low || c.Port > high) {
+				return refuse(wisp.ReasonOutOfScope, "the token does not grant this port")
+			}
+		}
+		ln, err := bindPublic(cfg.Addr, low, high, c.Port)
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return refuse(wisp.ReasonAddrInUse, err.Error())
 		}
@@ -129,11 +149,12 @@ func (s *session) listen(id uint32, c wisp.Connect) error {
 	return nil
 }
 
-// bindPublic binds port in the range, or any free port of it for port 0.
-func bindPublic(cfg *ListenConfig, port uint16) (*net.TCPListener, error) {
+// bindPublic binds port on addr, or any free port from low to high for
+// port 0.
+func bindPublic(addr netip.Addr, low, high, port uint16) (*net.TCPListener, error) {
 	ip := net.IP(nil)
-	if cfg.Addr.IsValid() {
-		ip = cfg.Addr.AsSlice()
+	if addr.IsValid() {
+		ip = addr.AsSlice()
 	}
 	try := func(p uint16) (*net.TCPListener, error) {
 		return net.ListenTCP("tcp", &net.TCPAddr{IP: ip, Port: int(p)})
@@ -141,10 +162,10 @@ func bindPublic(cfg *ListenConfig, port uint16) (*net.TCPListener, error) {
 	if port != 0 {
 		return try(port)
 	}
-	n := int(cfg.PortHigh) - int(cfg.PortLow) + 1
+	n := int(high) - int(low) + 1
 	start := rand.IntN(n)
 	for i := range n {
-		ln, err := try(uint16(int(cfg.PortLow) + (start+i)%n))
+		ln, err := try(uint16(int(low) + (start+i)%n))
 		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
 			return ln, err
 		}

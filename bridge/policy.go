@@ -22,6 +22,10 @@ import (
 type Policy struct {
 	Allow []Rule
 	Deny  []Rule
+
+	// keepSpecial stops allow rules from opening special ranges: a
+	// token's rules, unless the operator lets tokens open them.
+	keepSpecial bool
 }
 
 // A Rule matches destinations by host and port. Its text form is
@@ -167,6 +171,22 @@ func (r Rule) opens() bool {
 type Decision struct {
 	Allowed bool
 	Why     string
+	kind    refusal
+}
+
+// refusal is what refused a destination, for the close reason and the
+// metrics.
+type refusal uint8
+
+const (
+	allowed        refusal = iota
+	refusedSpecial         // a special range no rule opens
+	refusedDeny            // a deny rule
+	refusedNoRule          // no allow rule matches
+)
+
+func (r refusal) String() string {
+	return [...]string{"allowed", "special_range", "deny_rule", "no_allow_rule"}[r]
 }
 
 // Check decides whether the bridge may dial ip on port for a CONNECT that
@@ -175,7 +195,7 @@ func (p *Policy) Check(host string, ip netip.Addr, port uint16) Decision {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	for _, r := range p.Deny {
 		if r.matches(host, ip, port) {
-			return Decision{false, fmt.Sprintf("deny rule %q matches %v port %d", r.text, ip, port)}
+			return Decision{false, fmt.Sprintf("deny rule %q matches %v port %d", r.text, ip, port), refusedDeny}
 		}
 	}
 	class := classify(ip)
@@ -184,17 +204,20 @@ func (p *Policy) Check(host string, ip netip.Addr, port uint16) Decision {
 			continue
 		}
 		if class == "" {
-			return Decision{true, fmt.Sprintf("allow rule %q matches %v port %d", r.text, ip, port)}
+			return Decision{true, fmt.Sprintf("allow rule %q matches %v port %d", r.text, ip, port), allowed}
 		}
-		if r.opens() {
-			return Decision{true, fmt.Sprintf("allow rule %q opens %s address %v port %d", r.text, class, ip, port)}
+		if p.opens(r) {
+			return Decision{true, fmt.Sprintf("allow rule %q opens %s address %v port %d", r.text, class, ip, port), allowed}
 		}
 	}
 	if class != "" {
-		return Decision{false, fmt.Sprintf("%v is a %s address, refused unless a rule names it", ip, class)}
+		return Decision{false, fmt.Sprintf("%v is a %s address, refused unless a rule names it", ip, class), refusedSpecial}
 	}
-	return Decision{false, fmt.Sprintf("no allow rule matches %v port %d", ip, port)}
+	return Decision{false, fmt.Sprintf("no allow rule matches %v port %d", ip, port), refusedNoRule}
 }
+
+// opens reports whether r, one of p's allow rules, may open special ranges.
+func (p *Policy) opens(r Rule) bool { return r.opens() && !p.keepSpecial }
 
 // Reveals reports whether the bridge may tell a client that host resolves
 // to ip: an ordinary address, or a special one that some allow rule opens
@@ -210,7 +233,7 @@ func (p *Policy) Reveals(host string, ip netip.Addr) bool {
 		return true
 	}
 	for _, r := range p.Allow {
-		if r.matchesHost(host, ip) && r.opens() {
+		if r.matchesHost(host, ip) && p.opens(r) {
 			return true
 		}
 	}

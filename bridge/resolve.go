@@ -30,14 +30,16 @@ func (s *session) resolve(id uint32, q wisp.Query) {
 		s.control(p.Append(nil))
 	}
 	if busy {
+		s.h.stats.limit(limitResolves)
+		s.log.Info("lookup refused: lookups limit", "stream", id, "max", maxResolves)
 		reply(wisp.Answer{Type: q.Type, Status: wisp.StatusTemporary})
 		return
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ctx, cancel := context.WithTimeout(s.ctx, s.h.cfg.DialTimeout)
-		a := s.h.lookup(ctx, q)
+		ctx, cancel := s.dialContext()
+		a := s.h.lookup(ctx, s.scope.policy, q)
 		cancel()
 		s.mu.Lock()
 		s.resolves--
@@ -50,7 +52,7 @@ func (s *session) resolve(id uint32, q wisp.Query) {
 // lookup runs one query with the bridge's resolver. Addresses the policy
 // keeps hidden are left out of the answer: a client must not map the
 // bridge's private networks through DNS.
-func (h *Handler) lookup(ctx context.Context, q wisp.Query) wisp.Answer {
+func (h *Handler) lookup(ctx context.Context, policy *Policy, q wisp.Query) wisp.Answer {
 	a := wisp.Answer{Type: q.Type}
 	ip, err := parseHost(q.Name)
 	if err != nil || (ip.IsValid() && q.Type != wisp.QueryIP) {
@@ -69,7 +71,7 @@ func (h *Handler) lookup(ctx context.Context, q wisp.Query) wisp.Answer {
 			ips, err = h.resolver.LookupNetIP(ctx, "ip", q.Name)
 		}
 		for _, ip := range ips {
-			if ip = ip.Unmap(); h.policy.Reveals(q.Name, ip) && fits(17) {
+			if ip = ip.Unmap(); policy.Reveals(q.Name, ip) && fits(17) {
 				a.IPs = append(a.IPs, ip)
 			}
 		}

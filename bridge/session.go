@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/wasmnet/wasmnet/internal/buffer"
 	"github.com/wasmnet/wasmnet/internal/wsmsg"
@@ -20,9 +23,9 @@ import (
 const noWindow = 256 << 10
 
 // maxOutQueue bounds the packets waiting to be written to one client. Data
-// is bounded by windows; this bounds the control packets of a client that
-// sends without ever reading.
-const maxOutQueue = 16 << 10
+// is bounded by windows and buffers; this bounds the control packets of a
+// client that sends without ever reading.
+const maxOutQueue = 4 << 10
 
 // protocolError ends a session that broke the protocol. Code is the
 // WebSocket close code the client gets, with the message as the reason.
@@ -53,17 +56,38 @@ type extensions struct {
 type channel interface {
 	clientData(msg []byte, n int) // a DATA from the client; owns msg
 	clientClose(r wisp.Reason)
-	grant(n int) // a WINDOW from the client, or bytes written to a client without one
+	grant(n int) // a WINDOW from the client
 	end(r wisp.Reason, reset bool)
+}
+
+// sessionEnd is why a session ends: the WebSocket status and reason the
+// client gets, and what the log and the metrics say.
+type sessionEnd struct {
+	code   websocket.StatusCode // 0: drop the connection without a closing handshake
+	reason string
+	msg    string // for the log
+	level  slog.Level
+	limit  limitKind // a limit hit, if that is the cause
+}
+
+// sessionParams are what a session starts from.
+type sessionParams struct {
+	id       uint64
+	wire     wire
+	v2       bool
+	log      *slog.Logger
+	scope    *scope
+	lastSeen *atomic.Int64 // updated by the wire on pongs; nil for none
 }
 
 // session serves one WebSocket.
 type session struct {
-	h    *Handler
-	ws   *websocket.Conn
-	conn *wsmsg.Conn // under ws: batches writes
-	v2   bool
-	log  *slog.Logger
+	h     *Handler
+	id    uint64
+	w     wire
+	v2    bool
+	log   *slog.Logger
+	scope *scope
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -77,7 +101,21 @@ type session struct {
 	wcancel context.CancelFunc
 
 	ext  extensions // settled by the first packet
-	seen bool       // a packet has been read
+	seen atomic.Bool
+
+	start      time.Time
+	lastSeen   *atomic.Int64 // any frame from the client, pongs included (Unix ns)
+	lastPacket atomic.Int64  // a Wisp packet from the client
+	writeSince atomic.Int64  // when the write in progress began; 0 when none
+	pinging    atomic.Bool
+	draining   atomic.Bool
+	ending     atomic.Pointer[sessionEnd] // set once, by whoever ends the session
+
+	up, down   *rate.Limiter // nil: no bound
+	rateLogged atomic.Bool
+
+	inBytes  atomic.Int64 // from the client, not yet written to destinations
+	outBytes atomic.Int64 // from destinations, not yet written to the client
 
 	mu       sync.Mutex
 	streams  map[uint32]channel
@@ -88,36 +126,55 @@ type session struct {
 	qmu    sync.Mutex
 	queue  []outMsg
 	qready chan struct{}
+	room   chan struct{} // closed and replaced whenever written data frees room
 }
 
 // outMsg is a packet on its way to the client. For DATA, st is the stream
-// it came from: once written, it no longer counts as buffered, and for a
-// client without flow control it returns its bytes to the stream's window.
+// it came from: once written, its bytes no longer count as buffered. A
+// message with end set closes the session once everything before it is
+// written.
 type outMsg struct {
 	buf []byte
-	st  interface{ grant(int) }
+	st  sender
+	end *sessionEnd
 }
 
-func newSession(h *Handler, ws *websocket.Conn, conn *wsmsg.Conn, v2 bool, remote string) *session {
-	id := h.nextSession.Add(1)
+// sender is a stream whose data waits in the queue.
+type sender interface{ sent(n int) }
+
+func newSession(h *Handler, p sessionParams) *session {
 	s := &session{
-		h:       h,
-		ws:      ws,
-		conn:    conn,
-		v2:      v2,
-		log:     h.log.With("session", id),
-		streams: make(map[uint32]channel),
-		qready:  make(chan struct{}, 1),
+		h:        h,
+		id:       p.id,
+		w:        p.wire,
+		v2:       p.v2,
+		log:      p.log,
+		scope:    p.scope,
+		start:    time.Now(),
+		lastSeen: p.lastSeen,
+		streams:  make(map[uint32]channel),
+		qready:   make(chan struct{}, 1),
+		room:     make(chan struct{}),
+	}
+	if s.lastSeen == nil {
+		s.lastSeen = new(atomic.Int64)
+	}
+	s.lastSeen.Store(s.start.UnixNano())
+	s.lastPacket.Store(s.start.UnixNano())
+	if r := s.scope.rate; r > 0 {
+		burst := max(min(int(r/4), 4<<20), buffer.MaxMessage)
+		s.up = rate.NewLimiter(rate.Limit(r), burst)
+		s.down = rate.NewLimiter(rate.Limit(r), burst)
 	}
 	s.ctx, s.cancel = context.WithCancel(h.ctx)
 	s.wctx, s.wcancel = context.WithCancel(h.ctx)
-	s.log.Info("session open", "remote", remote, "wisp", map[bool]string{true: "v2", false: "v1"}[v2])
 	return s
 }
 
 func (s *session) run() {
-	s.h.stats.sessions.Add(1)
-	defer s.h.stats.sessions.Add(-1)
+	s.h.register(s)
+	defer s.h.unregister(s)
+	s.log.Info("session open", "wisp", map[bool]string{true: "v2", false: "v1"}[s.v2])
 
 	if s.v2 {
 		info := wisp.Packet{Type: wisp.TypeInfo, Info: wisp.Info{
@@ -131,41 +188,106 @@ func (s *session) run() {
 				{ID: wisp.ExtResolve},
 			},
 		}}
-		if !s.h.cfg.NoUDP {
+		if s.scope.udp {
 			info.Info.Extensions = append(info.Info.Extensions, wisp.Extension{ID: wisp.ExtUDP})
 		}
 		s.control(info.Append(nil))
 	}
 	s.control(continuePacket(0, s.h.cfg.Credit))
 
-	writeDone := make(chan error, 1)
-	go func() { writeDone <- s.writeLoop() }()
+	writeDone := make(chan struct{})
+	go func() {
+		defer close(writeDone)
+		s.writeLoop()
+	}()
 	err := s.readLoop()
+	end, closing := s.settle(err)
 	s.cancel()
 	s.closeStreams()
-	defer func() {
-		s.wcancel()
-		<-writeDone
-		s.wg.Wait()
-	}()
+	if !closing {
+		if end.code != 0 {
+			s.w.close(end.code, end.reason)
+		} else {
+			s.w.closeNow()
+		}
+	}
+	s.wcancel()
+	<-writeDone
+	s.wg.Wait()
+	s.w.closeNow()
+	s.log.Log(context.Background(), end.level, "session closed: "+end.msg, "status", int(end.code),
+		"duration", time.Since(s.start).Round(time.Millisecond))
+}
 
+// settle decides why the session ended, once its read loop has. It
+// reports whether the closing of the WebSocket is already under way.
+func (s *session) settle(err error) (*sessionEnd, bool) {
+	if e := s.ending.Load(); e != nil {
+		return e, true
+	}
+	var e *sessionEnd
 	var pe *protocolError
 	switch {
 	case errors.As(err, &pe):
-		s.log.Warn("session closed for a protocol error", "err", pe.msg)
-		s.ws.Close(pe.code, truncate(pe.msg, 120))
+		e = &sessionEnd{code: pe.code, reason: pe.msg, msg: "protocol error: " + pe.msg, level: slog.LevelWarn}
+		if pe.code == websocket.StatusMessageTooBig {
+			e.limit = limitMessageSize
+		} else {
+			s.h.stats.protocolErrors.Add(1)
+		}
 	case websocket.CloseStatus(err) != -1:
-		s.log.Info("session closed by client", "status", websocket.CloseStatus(err))
-		s.ws.CloseNow()
+		e = &sessionEnd{msg: "by client", level: slog.LevelInfo, code: 0}
 	default:
-		s.log.Info("session ended", "err", err)
-		s.ws.CloseNow()
+		e = &sessionEnd{msg: fmt.Sprint(err), level: slog.LevelInfo}
 	}
+	if !s.ending.CompareAndSwap(nil, e) {
+		return s.ending.Load(), true // ended from elsewhere meanwhile
+	}
+	if e.limit != 0 {
+		s.h.stats.limit(e.limit)
+	}
+	return e, false
+}
+
+// endNow ends the session at once: streams are reset without a CLOSE. It
+// is for clients that are gone or will not read.
+func (s *session) endNow(e *sessionEnd) {
+	if !s.ending.CompareAndSwap(nil, e) {
+		return
+	}
+	if e.limit != 0 {
+		s.h.stats.limit(e.limit)
+	}
+	if e.code == 0 {
+		s.w.closeNow()
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.w.close(e.code, e.reason) // unblocks the read loop
+	}()
+}
+
+// finish ends the session once everything queued for the client is
+// written, so that CLOSE packets sent before it arrive ahead of the
+// WebSocket's close.
+func (s *session) finish(e *sessionEnd) {
+	if !s.ending.CompareAndSwap(nil, e) {
+		return
+	}
+	if e.limit != 0 {
+		s.h.stats.limit(e.limit)
+	}
+	s.qmu.Lock()
+	s.queue = append(s.queue, outMsg{end: e})
+	s.qmu.Unlock()
+	wake(s.qready)
 }
 
 func (s *session) readLoop() error {
 	for {
-		msg, err := wsmsg.Read(s.ctx, s.ws, buffer.MaxMessage)
+		msg, err := s.w.read(s.ctx)
 		if err == wsmsg.ErrText {
 			return protocolErrorf(websocket.StatusUnsupportedData, "wisp: text messages are not allowed")
 		}
@@ -175,6 +297,9 @@ func (s *session) readLoop() error {
 		if err != nil {
 			return err
 		}
+		now := time.Now().UnixNano()
+		s.lastSeen.Store(now)
+		s.lastPacket.Store(now)
 		if err := s.handle(msg); err != nil {
 			return err
 		}
@@ -188,8 +313,7 @@ func (s *session) handle(msg []byte) error {
 		buffer.Put(msg)
 		return protocolErrorf(websocket.StatusProtocolError, "%v", err)
 	}
-	first := !s.seen
-	s.seen = true
+	first := !s.seen.Swap(true)
 	if p.Type == wisp.TypeInfo {
 		defer buffer.Put(msg)
 		switch {
@@ -292,7 +416,7 @@ func (s *session) negotiate(info wisp.Info) error {
 	_, s.ext.listen = info.Ext(wisp.ExtListen)
 	_, s.ext.resolve = info.Ext(wisp.ExtResolve)
 	_, udp := info.Ext(wisp.ExtUDP)
-	s.ext.udp = udp && !s.h.cfg.NoUDP
+	s.ext.udp = udp && s.scope.udp
 	return nil
 }
 
@@ -316,7 +440,13 @@ func (s *session) connect(id uint32, c wisp.Connect) error {
 		ch, run = st, st.run
 	case wisp.StreamUDP:
 		if !s.ext.udp {
-			s.control(closePacket(id, wisp.ReasonInvalid))
+			r := wisp.ReasonInvalid
+			if !s.h.cfg.NoUDP && s.scope.token != nil && !s.scope.udp {
+				r = wisp.ReasonOutOfScope // the token does not grant UDP
+				s.h.stats.policyRefused[outOfScope].Add(1)
+				s.log.Info("UDP refused: the token does not grant UDP", "stream", id)
+			}
+			s.control(closePacket(id, r))
 			return nil
 		}
 		u := newUDPStream(s, id, c)
@@ -342,15 +472,21 @@ func (s *session) connect(id uint32, c wisp.Connect) error {
 // add registers a channel the client opened. A CONNECT or LISTEN that
 // reuses the ID of an open channel breaks the protocol: no CLOSE could
 // refuse it without seeming to close the open one. Past the stream limit,
-// the client gets CLOSE(0x49) and add returns errRefused.
+// or while the bridge shuts down, the client gets a CLOSE and add returns
+// errRefused.
 func (s *session) add(id uint32, ch channel) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.streams[id]; ok {
 		return protocolErrorf(websocket.StatusProtocolError, "wisp: CONNECT or LISTEN for stream %d, which is open", id)
 	}
-	if len(s.streams) >= s.h.cfg.MaxStreams {
-		s.log.Info("stream refused: too many streams", "stream", id, "max", s.h.cfg.MaxStreams)
+	if s.draining.Load() {
+		s.control(closePacket(id, wisp.ReasonShutdown))
+		return errRefused
+	}
+	if max := s.scope.maxStreams; max > 0 && len(s.streams) >= max {
+		s.h.stats.limit(limitStreams)
+		s.log.Info("stream refused: streams limit", "stream", id, "max", max)
 		s.control(closePacket(id, wisp.ReasonThrottled))
 		return errRefused
 	}
@@ -368,7 +504,11 @@ var errRefused = errors.New("refused")
 func (s *session) addAccepted(st *stream) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.streams) >= s.h.cfg.MaxStreams {
+	if s.draining.Load() {
+		return false
+	}
+	if max := s.scope.maxStreams; max > 0 && len(s.streams) >= max {
+		s.h.stats.limit(limitStreams)
 		return false
 	}
 	for {
@@ -388,34 +528,54 @@ func (s *session) addAccepted(st *stream) bool {
 
 // count keeps the statistics of open channels; mu is held.
 func (s *session) count(ch channel, n int64) {
-	if _, ok := ch.(*listener); ok {
+	switch ch.(type) {
+	case *listener:
 		s.h.stats.listeners.Add(n)
-	} else {
+	case *udpStream:
 		s.h.stats.streams.Add(n)
+		s.h.stats.udp.Add(n)
+		if n > 0 {
+			s.h.stats.streamsTotal[1].Add(1)
+		}
+	default:
+		s.h.stats.streams.Add(n)
+		if n > 0 {
+			s.h.stats.streamsTotal[0].Add(1)
+		}
 	}
 }
 
 // remove forgets a channel. It reports whether it was still there.
 func (s *session) remove(id uint32) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	ch, ok := s.streams[id]
-	if !ok {
-		return false
+	if ok {
+		delete(s.streams, id)
+		s.count(ch, -1)
 	}
-	delete(s.streams, id)
-	s.count(ch, -1)
-	return true
+	empty := len(s.streams) == 0
+	s.mu.Unlock()
+	if ok && empty && s.draining.Load() {
+		s.finish(shutdownEnd())
+	}
+	return ok
 }
 
-func (s *session) closeStreams() {
+// channels returns the session's open channels.
+func (s *session) channels() []channel {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	chans := make([]channel, 0, len(s.streams))
 	for _, ch := range s.streams {
 		chans = append(chans, ch)
 	}
-	s.mu.Unlock()
-	for _, ch := range chans {
+	return chans
+}
+
+// closeStreams resets what is left when the session is over: there is no
+// client to send a CLOSE to.
+func (s *session) closeStreams() {
+	for _, ch := range s.channels() {
 		ch.end(0, true)
 	}
 }
@@ -434,19 +594,16 @@ func (s *session) send(m outMsg) {
 		s.qmu.Unlock()
 		s.release(m)
 		s.log.Warn("client does not read; closing session")
-		s.ws.Close(websocket.StatusPolicyViolation, "wisp: client is not reading")
-		s.cancel()
+		s.endNow(&sessionEnd{code: websocket.StatusPolicyViolation, reason: "wisp: client is not reading",
+			msg: "client is not reading", level: slog.LevelWarn, limit: limitNotReading})
 		return
 	}
 	s.queue = append(s.queue, m)
 	s.qmu.Unlock()
-	select {
-	case s.qready <- struct{}{}:
-	default:
-	}
+	wake(s.qready)
 }
 
-func (s *session) writeLoop() error {
+func (s *session) writeLoop() {
 	var batch []outMsg
 	for {
 		select {
@@ -458,45 +615,153 @@ func (s *session) writeLoop() error {
 			}
 			s.queue = nil
 			s.qmu.Unlock()
-			return s.ctx.Err()
+			return
 		}
 		s.qmu.Lock()
 		batch, s.queue = s.queue, batch[:0]
 		s.qmu.Unlock()
-		s.conn.Hold() // one system call for the batch
+		s.writeSince.Store(time.Now().UnixNano())
+		s.w.hold() // one system call for the batch
+		freed := false
 		for i, m := range batch {
+			if m.end != nil {
+				err := s.w.flush()
+				s.writeSince.Store(0)
+				for _, m := range batch[i+1:] {
+					s.release(m)
+				}
+				if err == nil {
+					s.w.close(m.end.code, m.end.reason)
+				}
+				s.w.closeNow()
+				return
+			}
 			err := s.ctx.Err()
 			if err == nil {
-				err = s.ws.Write(s.wctx, websocket.MessageBinary, m.buf)
+				err = s.w.write(s.wctx, m.buf)
 			}
+			freed = freed || m.st != nil
 			s.release(m)
 			batch[i] = outMsg{}
 			if err != nil {
 				for _, m := range batch[i+1:] {
 					s.release(m)
 				}
-				s.conn.Release()
-				s.cancel()
-				return err
+				s.w.flush()
+				s.writeSince.Store(0)
+				s.w.closeNow()
+				return
 			}
 		}
-		if err := s.conn.Release(); err != nil {
-			s.cancel()
-			return err
+		err := s.w.flush()
+		s.writeSince.Store(0)
+		if freed {
+			s.qmu.Lock()
+			close(s.room)
+			s.room = make(chan struct{})
+			s.qmu.Unlock()
+		}
+		if err != nil {
+			s.w.closeNow()
+			return
 		}
 	}
 }
 
-// release returns a packet's buffer and, for DATA, its allowance.
+// release returns a packet's buffer and, for DATA, its bytes to the
+// budgets.
 func (s *session) release(m outMsg) {
 	if m.st != nil {
 		n := len(m.buf) - wisp.HeaderLen
-		s.h.stats.buffered.Add(int64(-n))
-		if !s.ext.window {
-			m.st.grant(n)
+		s.outBytes.Add(int64(-n))
+		s.h.stats.bufferedOut.Add(int64(-n))
+		m.st.sent(n)
+	}
+	if m.buf != nil {
+		buffer.Put(m.buf)
+	}
+}
+
+// outRoom reports whether the session and the bridge have room for more
+// data towards clients.
+func (s *session) outRoom() (session, bridge bool) {
+	session = s.h.cfg.SessionBuffer == 0 || s.outBytes.Load() < int64(s.h.cfg.SessionBuffer)
+	bridge = s.h.cfg.MaxBuffered == 0 || s.h.stats.bufferedOut.Load() < s.h.cfg.MaxBuffered
+	return session, bridge
+}
+
+// waitOutRoom blocks until outRoom, the stream's wake channel fires or the
+// session ends. It reports false if the session ended.
+func (s *session) waitOutRoom(wake <-chan struct{}) bool {
+	for {
+		session, bridge := s.outRoom()
+		if session && bridge {
+			return true
+		}
+		s.qmu.Lock()
+		room := s.room
+		s.qmu.Unlock()
+		var poll *time.Timer
+		var polled <-chan time.Time
+		if !bridge {
+			// Room in the bridge frees up in other sessions, which do not
+			// signal this one: look again shortly.
+			poll = time.NewTimer(20 * time.Millisecond)
+			polled = poll.C
+		}
+		done := false
+		select {
+		case <-room:
+		case <-wake:
+		case <-polled:
+		case <-s.ctx.Done():
+			done = true
+		}
+		if poll != nil {
+			poll.Stop()
+		}
+		if done {
+			return false
 		}
 	}
-	buffer.Put(m.buf)
+}
+
+// inLimit reports the limit that n more bytes from the client would
+// break, if any.
+func (s *session) inLimit(n int) limitKind {
+	if l := s.h.cfg.SessionBuffer; l > 0 && s.inBytes.Load()+int64(n) > int64(l) {
+		return limitSessionBuffer
+	}
+	if l := s.h.cfg.MaxBuffered; l > 0 && s.h.stats.bufferedIn.Load()+int64(n) > l {
+		return limitBridgeBuffer
+	}
+	return 0
+}
+
+// throttle waits until the session's rate allows n more bytes through
+// lim. n must not exceed the limiter's burst.
+func (s *session) throttle(lim *rate.Limiter, n int) bool {
+	if lim == nil || n == 0 {
+		return true
+	}
+	r := lim.ReserveN(time.Now(), n)
+	d := r.Delay()
+	if d == 0 {
+		return true
+	}
+	s.h.stats.limit(limitRate)
+	if !s.rateLogged.Swap(true) {
+		s.log.Info("session rate limited", "bytes_per_second", s.scope.rate)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.ctx.Done():
+		r.Cancel()
+		return false
+	}
 }
 
 func continuePacket(id, credit uint32) []byte {

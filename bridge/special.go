@@ -15,7 +15,17 @@ type special struct {
 }
 
 var specialRanges = func() []special {
+	// The first match names an address, so the cloud metadata entries come
+	// before the ranges that hold them: a refusal in the log then says
+	// what was at stake.
 	list := []struct{ cidr, name string }{
+		{"169.254.169.254/32", "cloud metadata"}, // AWS, GCP, Azure, OpenStack, Oracle
+		{"169.254.170.2/32", "cloud metadata"},   // AWS ECS task metadata
+		{"100.100.100.200/32", "cloud metadata"}, // Alibaba Cloud
+		{"168.63.129.16/32", "cloud metadata"},   // Azure's wire server is a public address
+		{"fd00:ec2::254/128", "cloud metadata"},  // AWS IMDS over IPv6
+		{"fd20:ce::254/128", "cloud metadata"},   // GCP metadata over IPv6
+
 		{"0.0.0.0/8", "this-network"},
 		{"10.0.0.0/8", "private"},
 		{"100.64.0.0/10", "shared address space (CGNAT)"},
@@ -32,7 +42,6 @@ var specialRanges = func() []special {
 		{"224.0.0.0/4", "multicast"},
 		{"240.0.0.0/4", "reserved"},
 		{"255.255.255.255/32", "broadcast"},
-		{"168.63.129.16/32", "cloud metadata"}, // Azure's wire server is a public address
 
 		{"::/128", "unspecified"},
 		{"::1/128", "loopback"},
@@ -40,6 +49,7 @@ var specialRanges = func() []special {
 		{"2001:2::/48", "benchmarking"},
 		{"2001:10::/28", "ORCHID"},
 		{"2001:20::/28", "ORCHIDv2"},
+		{"2001::/23", "IETF protocol assignments"},
 		{"2001:db8::/32", "documentation"},
 		{"3fff::/20", "documentation"},
 		{"5f00::/16", "segment routing"},
@@ -55,9 +65,14 @@ var specialRanges = func() []special {
 	return out
 }()
 
+// globalUnicast is the only IPv6 space IANA allocates for global unicast.
+// Anything outside it that no other entry names is reserved.
+var globalUnicast = netip.MustParsePrefix("2000::/3")
+
 // IPv6 forms that carry an IPv4 address: the bridge judges the IPv4 address
 // they lead to.
 var (
+	v4Translated   = netip.MustParsePrefix("::ffff:0:0:0/96") // SIIT, RFC 2765
 	nat64WellKnown = netip.MustParsePrefix("64:ff9b::/96")
 	nat64Local     = netip.MustParsePrefix("64:ff9b:1::/48")
 	v4Compatible   = netip.MustParsePrefix("::/96")
@@ -67,9 +82,10 @@ var (
 
 // classify returns the name of the special range that ip belongs to, or ""
 // for an ordinary unicast address. IPv6 addresses that embed an IPv4
-// address (mapped, NAT64, IPv4-compatible, 6to4, Teredo) are judged by the
-// IPv4 address inside, so "::ffff:127.0.0.1" and "2002:7f00:1::" are
-// loopback.
+// address (mapped, translated, NAT64, IPv4-compatible, 6to4, Teredo) are
+// judged by the IPv4 address inside, so "::ffff:127.0.0.1" and
+// "2002:7f00:1::" are loopback. IPv6 outside 2000::/3 that no entry names
+// is reserved.
 func classify(ip netip.Addr) string {
 	ip = ip.WithZone("")
 	if ip.Is4In6() {
@@ -83,6 +99,8 @@ func classify(ip netip.Addr) string {
 		var inner netip.Addr
 		var form string
 		switch {
+		case v4Translated.Contains(ip):
+			inner, form = netip.AddrFrom4([4]byte(b[12:16])), "IPv4-translated"
 		case nat64WellKnown.Contains(ip), nat64Local.Contains(ip):
 			inner, form = netip.AddrFrom4([4]byte(b[12:16])), "NAT64"
 		case v4Compatible.Contains(ip) && binary.BigEndian.Uint32(b[12:16]) > 1:
@@ -113,6 +131,9 @@ func classify(ip netip.Addr) string {
 			return s.name
 		}
 	}
+	if ip.Is6() && !globalUnicast.Contains(ip) {
+		return "reserved (outside 2000::/3)"
+	}
 	return ""
 }
 
@@ -125,6 +146,9 @@ func specialPrefix(p netip.Prefix) bool {
 			return false
 		}
 		p = unmapPrefix(p)
+	}
+	if p.IsSingleIP() {
+		return classify(p.Addr()) != "" // an embedded form, such as NAT64 of loopback
 	}
 	for _, s := range specialRanges {
 		if s.prefix.Bits() <= p.Bits() && s.prefix.Contains(p.Addr()) {

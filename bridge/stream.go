@@ -1,13 +1,13 @@
 package bridge
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wasmnet/wasmnet/internal/buffer"
@@ -38,10 +38,13 @@ type stream struct {
 	readDone  bool     // the destination finished sending
 	writeDone bool     // writing to the destination is shut down
 	window    int      // bytes the client will still take
+	unsent    int      // bytes queued for the client, not yet written to it
 	windowCh  chan struct{}
 	gone      bool // detached from the session: sends the client nothing more
 	aborted   bool // ended: the queue is dropped and the connection closed
 	reset     bool // ended with a reset
+
+	active atomic.Int64 // when data last moved, either way (Unix ns)
 }
 
 func newStream(s *session, id uint32, c wisp.Connect) *stream {
@@ -55,19 +58,19 @@ func newStream(s *session, id uint32, c wisp.Connect) *stream {
 	if s.ext.window {
 		st.window = int(s.ext.clientWin)
 	}
+	st.active.Store(time.Now().UnixNano())
 	return st
 }
 
 // run dials, then relays from the destination to the client until the
 // destination finishes or the stream ends.
 func (st *stream) run() {
-	ctx, cancel := context.WithTimeout(st.s.ctx, st.s.h.cfg.DialTimeout)
-	conn, err := st.s.h.dial(ctx, st.dest)
+	ctx, cancel := st.s.dialContext()
+	conn, err := st.s.dial(ctx, st.id, st.dest)
 	cancel()
 	if err != nil {
-		reason := connectReason(err)
-		st.s.log.Info("connect failed", "stream", st.id, "host", st.dest.Host, "port", st.dest.Port, "reason", reason, "err", err)
-		st.end(reason, false)
+		st.s.dialFailed(st.id, st.dest, err)
+		st.end(connectReason(err), false)
 		return
 	}
 	st.mu.Lock()
@@ -102,12 +105,14 @@ func (st *stream) runAccepted(listenerID uint32, conn *net.TCPConn) {
 	st.readLoop()
 }
 
-// readLoop sends what the destination sends, never more than the window.
+// readLoop sends what the destination sends, never more than the window
+// or the stream's buffer allows.
 func (st *stream) readLoop() {
 	streaming := false // the destination is sending: read without waiting first
+	limit := st.s.h.cfg.StreamBuffer
 	for {
 		st.mu.Lock()
-		for st.window <= 0 && !st.gone {
+		for (st.window <= 0 || limit > 0 && st.unsent >= limit) && !st.gone {
 			st.mu.Unlock()
 			select {
 			case <-st.windowCh:
@@ -117,8 +122,11 @@ func (st *stream) readLoop() {
 			st.mu.Lock()
 		}
 		n, gone := min(st.window, buffer.MaxPayload), st.gone
+		if limit > 0 {
+			n = min(n, limit-st.unsent)
+		}
 		st.mu.Unlock()
-		if gone {
+		if gone || !st.s.waitOutRoom(st.windowCh) {
 			return
 		}
 
@@ -142,16 +150,24 @@ func (st *stream) readLoop() {
 		}
 		streaming = m > 0
 		if m > 0 {
+			if !st.s.throttle(st.s.down, m) {
+				buffer.Put(buf)
+				return
+			}
 			wisp.PutHeader(buf, wisp.TypeData, st.id)
 			st.mu.Lock()
 			st.window -= m
+			st.unsent += m
 			gone := st.gone
 			st.mu.Unlock()
 			if gone {
 				buffer.Put(buf)
 				return
 			}
-			st.s.h.stats.buffered.Add(int64(m))
+			st.active.Store(time.Now().UnixNano())
+			st.s.outBytes.Add(int64(m))
+			st.s.h.stats.bufferedOut.Add(int64(m))
+			st.s.h.stats.bytesDown.Add(uint64(m))
 			st.s.send(outMsg{buf: buf[:wisp.HeaderLen+m], st: st})
 		} else {
 			buffer.Put(buf)
@@ -202,12 +218,23 @@ func (st *stream) clientData(msg []byte, n int) {
 	if len(st.in) >= int(st.s.h.cfg.Credit) {
 		st.mu.Unlock()
 		buffer.Put(msg)
+		st.s.h.stats.limit(limitCredit)
 		st.s.log.Warn("client exceeded its credit", "stream", st.id)
 		st.end(wisp.ReasonCreditExceeded, true)
 		return
 	}
+	if l := st.s.inLimit(n); l != 0 {
+		st.mu.Unlock()
+		buffer.Put(msg)
+		st.s.h.stats.limit(l)
+		st.s.log.Info("stream closed: "+l.String()+" limit", "stream", st.id)
+		st.end(wisp.ReasonThrottled, true)
+		return
+	}
 	st.in = append(st.in, msg)
-	st.s.h.stats.buffered.Add(int64(n))
+	st.s.inBytes.Add(int64(n))
+	st.s.h.stats.bufferedIn.Add(int64(n))
+	st.active.Store(time.Now().UnixNano())
 	st.mu.Unlock()
 	st.drain()
 }
@@ -255,8 +282,16 @@ func (st *stream) writeLoop() {
 		st.mu.Unlock()
 
 		payload := msg[wisp.HeaderLen:]
-		_, err := st.conn.Write(payload)
-		st.s.h.stats.buffered.Add(int64(-len(payload)))
+		var err error
+		if !st.s.throttle(st.s.up, len(payload)) {
+			err = net.ErrClosed
+		} else {
+			_, err = st.conn.Write(payload)
+		}
+		st.s.inBytes.Add(int64(-len(payload)))
+		st.s.h.stats.bufferedIn.Add(int64(-len(payload)))
+		st.s.h.stats.bytesUp.Add(uint64(len(payload)))
+		st.active.Store(time.Now().UnixNano())
 		buffer.Put(msg)
 		if err != nil {
 			st.mu.Lock()
@@ -327,14 +362,29 @@ func (st *stream) clientClose(r wisp.Reason) {
 	st.drain()
 }
 
-// grant adds to the window: bytes the client read (WINDOW), or bytes
-// written to a client without flow control.
+// grant adds to the window the bytes the client read (WINDOW).
 func (st *stream) grant(n int) {
 	st.mu.Lock()
 	st.window = min(st.window+n, 1<<30)
 	st.mu.Unlock()
 	wake(st.windowCh)
 }
+
+// sent takes back n bytes written to the client: they no longer count
+// against the stream's buffer, and for a client without flow control they
+// return to the window.
+func (st *stream) sent(n int) {
+	st.mu.Lock()
+	st.unsent -= n
+	if !st.s.ext.window {
+		st.window = min(st.window+n, 1<<30)
+	}
+	st.mu.Unlock()
+	wake(st.windowCh)
+}
+
+// idleSince is when data last moved on the stream.
+func (st *stream) idleSince() int64 { return st.active.Load() }
 
 // end finishes the stream: it tells the client why (unless r is zero),
 // drops what is queued and closes the connection, with a reset if asked.
@@ -349,7 +399,9 @@ func (st *stream) end(r wisp.Reason, reset bool) {
 	st.reset = st.reset || reset
 	st.mu.Unlock()
 	for _, msg := range in {
-		st.s.h.stats.buffered.Add(int64(-(len(msg) - wisp.HeaderLen)))
+		n := int64(len(msg) - wisp.HeaderLen)
+		st.s.inBytes.Add(-n)
+		st.s.h.stats.bufferedIn.Add(-n)
 		buffer.Put(msg)
 	}
 	st.closeConn(reset)

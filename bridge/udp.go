@@ -1,11 +1,12 @@
 package bridge
 
 import (
-	"context"
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/wasmnet/wasmnet/internal/buffer"
 	"github.com/wasmnet/wasmnet/wisp"
@@ -28,8 +29,11 @@ type udpStream struct {
 	conn    *net.UDPConn
 	pending [][]byte // datagrams from the client before conn was ready
 	window  int
+	unsent  int // bytes queued for the client, not yet written to it
 	gone    bool
-	dropped int // datagrams dropped for want of window, for the log
+	dropped int // datagrams dropped for want of window or buffer, for the log
+
+	active atomic.Int64 // when a datagram last went either way (Unix ns)
 }
 
 func newUDPStream(s *session, id uint32, c wisp.Connect) *udpStream {
@@ -37,17 +41,17 @@ func newUDPStream(s *session, id uint32, c wisp.Connect) *udpStream {
 	if s.ext.window {
 		u.window = int(s.ext.clientWin)
 	}
+	u.active.Store(time.Now().UnixNano())
 	return u
 }
 
 func (u *udpStream) run() {
-	ctx, cancel := context.WithTimeout(u.s.ctx, u.s.h.cfg.DialTimeout)
-	conn, err := u.s.h.dialUDP(ctx, u.dest)
+	ctx, cancel := u.s.dialContext()
+	conn, err := u.s.dialUDP(ctx, u.id, u.dest)
 	cancel()
 	if err != nil {
-		reason := connectReason(err)
-		u.s.log.Info("UDP connect failed", "stream", u.id, "host", u.dest.Host, "port", u.dest.Port, "reason", reason, "err", err)
-		u.end(reason, false)
+		u.s.dialFailed(u.id, u.dest, err)
+		u.end(connectReason(err), false)
 		return
 	}
 	u.mu.Lock()
@@ -85,11 +89,16 @@ func (u *udpStream) readLoop() {
 			u.readFailed(err)
 			return
 		}
+		// A datagram that finds no room is dropped rather than queued,
+		// as UDP may.
+		session, bridge := u.s.outRoom()
+		limit := u.s.h.cfg.StreamBuffer
 		u.mu.Lock()
 		gone := u.gone
-		fits := n <= u.window
+		fits := n <= u.window && (limit == 0 || u.unsent+n <= limit) && session && bridge
 		if fits {
 			u.window -= n
+			u.unsent += n
 		} else {
 			u.dropped++
 		}
@@ -101,8 +110,15 @@ func (u *udpStream) readLoop() {
 			}
 			continue
 		}
+		if !u.s.throttle(u.s.down, n) {
+			buffer.Put(buf)
+			return
+		}
 		wisp.PutHeader(buf, wisp.TypeData, u.id)
-		u.s.h.stats.buffered.Add(int64(n))
+		u.active.Store(time.Now().UnixNano())
+		u.s.outBytes.Add(int64(n))
+		u.s.h.stats.bufferedOut.Add(int64(n))
+		u.s.h.stats.bytesDown.Add(uint64(n))
 		u.s.send(outMsg{buf: buf[:wisp.HeaderLen+n], st: u})
 	}
 }
@@ -139,7 +155,12 @@ func (u *udpStream) clientData(msg []byte, _ int) {
 func (u *udpStream) write(msg []byte) {
 	// Errors are the datagram's alone (too large, no buffer space), as with
 	// a native socket; an ICMP error from an earlier one is ignored.
-	u.conn.Write(msg[wisp.HeaderLen:])
+	n := len(msg) - wisp.HeaderLen
+	if u.s.throttle(u.s.up, n) {
+		u.conn.Write(msg[wisp.HeaderLen:])
+		u.s.h.stats.bytesUp.Add(uint64(n))
+		u.active.Store(time.Now().UnixNano())
+	}
 	buffer.Put(msg)
 }
 
@@ -150,6 +171,17 @@ func (u *udpStream) grant(n int) {
 	u.window = min(u.window+n, 1<<30)
 	u.mu.Unlock()
 }
+
+func (u *udpStream) sent(n int) {
+	u.mu.Lock()
+	u.unsent -= n
+	if !u.s.ext.window {
+		u.window = min(u.window+n, 1<<30)
+	}
+	u.mu.Unlock()
+}
+
+func (u *udpStream) idleSince() int64 { return u.active.Load() }
 
 func (u *udpStream) end(r wisp.Reason, _ bool) {
 	u.mu.Lock()

@@ -2,7 +2,16 @@
 
 // Command main is main.wasm, the wasmnet runtime for web pages and
 // Workers. It registers globalThis.wasmnet (package jsapi) and then waits
-// forever; js/wasmnet.js loads it and builds the socket classes on it.
+// forever; js/wasmnet.js loads it, and js/sockets.js builds TCPSocket on
+// it.
+//
+// TLS runs here, in crypto/tls. A js/wasm program has no system root
+// certificates: it trusts only the roots a package registers with
+// x509.SetFallbackRoots, such as golang.org/x/crypto/x509roots/fallback
+// (Mozilla's roots, about 100 KB of main.wasm.br), and those a page passes
+// in caCerts. That module is not a dependency yet, so for now only the
+// roots a page passes are trusted; adding the import below is all it
+// takes.
 //
 // Build it with "make wasm" (GOOS=js GOARCH=wasm go build -o main.wasm ./wasm).
 package main
@@ -15,6 +24,7 @@ import (
 
 	"github.com/wasmnet/wasmnet/wasm/internal/jsapi"
 	"github.com/wasmnet/wasmnet/wasm/wasmnet"
+	// _ "golang.org/x/crypto/x509roots/fallback" // built-in roots: needs the module in go.mod
 )
 
 func main() {

@@ -30,6 +30,8 @@ const (
 	ReasonAddrInUse      Reason = 0xD3 // LISTEN: the port or name is taken
 	ReasonListenDisabled Reason = 0xD4 // LISTEN: the bridge does not listen for clients, or not this way
 	ReasonPortRange      Reason = 0xD5 // LISTEN: the port is outside the bridge's range
+	ReasonOutOfScope     Reason = 0xD6 // the session's capability token does not grant it
+	ReasonTokenExpired   Reason = 0xD7 // the session's capability token expired
 )
 
 var reasonText = map[Reason]string{
@@ -51,6 +53,8 @@ var reasonText = map[Reason]string{
 	ReasonAddrInUse:       "address already in use",
 	ReasonListenDisabled:  "listening is not enabled on the bridge",
 	ReasonPortRange:       "port outside the bridge's listening range",
+	ReasonOutOfScope:      "outside the scope of the bridge token",
+	ReasonTokenExpired:    "bridge token expired",
 }
 
 func (r Reason) String() string {

@@ -24,6 +24,9 @@ var defaultPorts = ports{
 	Mailbox: "127.0.0.1:17008",
 }
 
+// mailServerName is the name on the mail sink's certificate.
+const mailServerName = "mail.wasmnet.test"
+
 // demo is the page, the bridge and the services.
 type demo struct {
 	http.Handler
@@ -56,7 +59,7 @@ func start(root string, p ports, log *slog.Logger) (*demo, error) {
 	if d.ca, err = services.NewCA(); err != nil {
 		return nil, err
 	}
-	tlsConf, err := d.ca.ServerTLS("mail.wasmnet.test")
+	tlsConf, err := d.ca.ServerTLS(mailServerName)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +110,9 @@ func (d *demo) serveConfig(w http.ResponseWriter, r *http.Request) {
 		"dns":     d.config.DNS,
 		"smtp":    d.config.SMTP,
 		"mailbox": d.config.Mailbox,
+		// The name on the mail server's certificate, which the page
+		// expects when it starts TLS.
+		"smtpServerName": mailServerName,
 	})
 }
 

@@ -1,7 +1,8 @@
 package main
 
 import (
-	"encoding/binary"
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -46,7 +47,7 @@ func TestDemoServices(t *testing.T) {
 	}
 	page, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != 200 || !strings.Contains(string(page), "js/wasmnet.js") {
+	if res.StatusCode != 200 || !strings.Contains(string(page), "js/index.js") {
 		t.Fatalf("GET / = %d, without the loader", res.StatusCode)
 	}
 
@@ -93,26 +94,60 @@ func TestDemoServices(t *testing.T) {
 	}
 }
 
-// TestWasmServedCompressed checks that main.wasm goes out precompressed
-// with the right headers, when "make wasm" has built it.
+// TestWasmServedCompressed checks that main.wasm goes out precompressed,
+// brotli or gzip as the client accepts, with the right headers, and that
+// the body is main.wasm, when "make wasm" has built it.
 func TestWasmServedCompressed(t *testing.T) {
-	if _, err := os.Stat("../../main.wasm.gz"); err != nil {
-		t.Fatal("main.wasm.gz is missing: run make wasm (make test does)")
+	raw, err := os.ReadFile("../../main.wasm")
+	if err != nil {
+		t.Fatal("main.wasm is missing: run make wasm (make test does)")
 	}
 	_, srv := startDemo(t)
-	req, _ := http.NewRequest("GET", srv.URL+"/main.wasm", nil)
-	req.Header.Set("Accept-Encoding", "gzip")
-	res, err := http.DefaultTransport.RoundTrip(req)
+	get := func(acceptEncoding string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+"/main.wasm", nil)
+		req.Header.Set("Accept-Encoding", acceptEncoding)
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct := res.Header.Get("Content-Type"); ct != "application/wasm" {
+			t.Errorf("Accept-Encoding %q: Content-Type %q", acceptEncoding, ct)
+		}
+		return res, body
+	}
+
+	res, body := get("gzip")
+	if ce := res.Header.Get("Content-Encoding"); ce != "gzip" {
+		t.Errorf("Accept-Encoding gzip: Content-Encoding %q", ce)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	if ct, ce := res.Header.Get("Content-Type"), res.Header.Get("Content-Encoding"); ct != "application/wasm" || ce != "gzip" {
-		t.Errorf("Content-Type %q, Content-Encoding %q", ct, ce)
+	if unzipped, err := io.ReadAll(zr); err != nil || !bytes.Equal(unzipped, raw) {
+		t.Errorf("the gzip body does not unpack to main.wasm (%v)", err)
 	}
-	var magic [4]byte
-	io.ReadFull(res.Body, magic[:])
-	if binary.BigEndian.Uint16(magic[:]) != 0x1f8b {
-		t.Errorf("body does not start with the gzip magic: % x", magic)
+
+	br, err := os.ReadFile("../../main.wasm.br")
+	if err != nil {
+		t.Fatal("main.wasm.br is missing: make wasm makes it with Debian's brotli (make deps installs it)")
+	}
+	res, body = get("gzip, deflate, br, zstd") // what Chromium sends
+	if ce := res.Header.Get("Content-Encoding"); ce != "br" || !bytes.Equal(body, br) {
+		t.Errorf("Accept-Encoding with br: Content-Encoding %q and %d bytes; want br and main.wasm.br's %d", ce, len(body), len(br))
+	}
+	if len(body) >= len(raw) {
+		t.Errorf("brotli body of %d bytes for main.wasm of %d", len(body), len(raw))
+	}
+
+	res, body = get("")
+	if ce := res.Header.Get("Content-Encoding"); ce != "" || !bytes.Equal(body, raw) {
+		t.Errorf("without Accept-Encoding: Content-Encoding %q; body is main.wasm: %v", ce, bytes.Equal(body, raw))
 	}
 }

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -34,25 +33,6 @@ func TestPageInChromium(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	out := waitText(t, ctx, "#out", "\n[")
+	out := browser.WaitText(t, ctx, "#out", "\n[")
 	checkOutput(t, out, append(wantOver(network), "[exit 0]"))
-}
-
-// waitText waits until the element's text contains want, and returns it.
-func waitText(t *testing.T, ctx context.Context, sel, want string) string {
-	t.Helper()
-	var text string
-	for range 1200 { // a minute
-		var err error
-		text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(text, want) {
-			return text
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s never showed %q; it says:\n%s", sel, want, text)
-	return ""
 }

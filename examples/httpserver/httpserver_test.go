@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/wasmnet/wasmnet/internal/browser"
 	"github.com/wasmnet/wasmnet/internal/exampletest"
-	"github.com/wasmnet/wasmnet/wasm/host"
 	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
 
@@ -30,25 +28,13 @@ import (
 // with native HTTP clients through the bridge's public port.
 func TestUnderWazero(t *testing.T) {
 	b := exampletest.StartListeningBridge(t)
-	wasm, err := os.ReadFile(exampletest.Build(t, "examples/httpserver", "wasip1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	out, lines := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- host.Run(ctx, wasm, host.Config{Bridge: b.URL, Output: lines})
-		lines.Close()
-	}()
+	out, stop := exampletest.StartWazero(t, "examples/httpserver", b.URL, nil)
 	base := waitServing(t, out)
 	fetchAll(t, base)
 
 	// Killing the guest ends its session, which frees the port at once:
 	// another client of the bridge can listen on it.
-	cancel()
-	<-done
+	stop()
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func TestPageInChromium(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	out := waitText(t, ctx, "#out", "[")
+	out := browser.WaitText(t, ctx, "#out", "[")
 	if !strings.Contains(out, "AUTH PLAIN: authenticated as tab") || !strings.Contains(out, "[exit 0]") {
 		t.Fatalf("the page says:\n%s", out)
 	}
@@ -66,23 +66,4 @@ func TestPageInChromium(t *testing.T) {
 	if !strings.HasSuffix(string(mail.Data), "\r\n\r\nSent by a click.\r\n.dot\r\n") || mail.TLS != "TLS 1.3" || mail.Auth != testUser {
 		t.Errorf("go-smtp received (tls=%q auth=%q)\n%q", mail.TLS, mail.Auth, mail.Data)
 	}
-}
-
-// waitText waits until the element's text contains want, and returns it.
-func waitText(t *testing.T, ctx context.Context, sel, want string) string {
-	t.Helper()
-	var text string
-	for range 1200 { // a minute
-		var err error
-		text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(text, want) {
-			return text
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s never showed %q; it says:\n%s", sel, want, text)
-	return ""
 }

@@ -53,7 +53,7 @@ func TestPostfix(t *testing.T) {
 
 	t.Run("wrong password", func(t *testing.T) {
 		args, _, _ := testMail(pf.addr)
-		out, err := runWazero(t, b.URL, map[string]string{"SMTP_PASSWORD": "wrong", "SMTP_CA": string(pf.caPEM)}, args...)
+		out, err := exampletest.Wazero(t, "examples/smtp", b.URL, map[string]string{"SMTP_PASSWORD": "wrong", "SMTP_CA": string(pf.caPEM)}, args...)
 		if err == nil || !strings.Contains(out, "AUTH PLAIN: 535") {
 			t.Errorf("want AUTH refused with 535; got %v:\n%s", err, out)
 		}

@@ -6,15 +6,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wasmnet/wasmnet/internal/exampletest"
 	"github.com/wasmnet/wasmnet/internal/services"
-	"github.com/wasmnet/wasmnet/wasm/host"
 )
 
 // The tests build this program for wasip1 and js, run it under wazero and
@@ -119,7 +116,7 @@ func TestGoSMTP(t *testing.T) {
 
 	t.Run("wrong password", func(t *testing.T) {
 		args, _, _ := testMail(sink.Addr().String())
-		out, err := runWazero(t, b.URL, map[string]string{"SMTP_PASSWORD": "wrong", "SMTP_CA": string(ca.PEM)}, args...)
+		out, err := exampletest.Wazero(t, "examples/smtp", b.URL, map[string]string{"SMTP_PASSWORD": "wrong", "SMTP_CA": string(ca.PEM)}, args...)
 		if err == nil || !strings.Contains(out, "AUTH PLAIN: 535") {
 			t.Errorf("want AUTH refused with 535; got %v:\n%s", err, out)
 		}
@@ -130,41 +127,9 @@ func TestGoSMTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		args, _, _ := testMail(sink.Addr().String())
-		out, err := runWazero(t, b.URL, map[string]string{"SMTP_PASSWORD": testPassword, "SMTP_CA": string(other.PEM)}, args...)
+		out, err := exampletest.Wazero(t, "examples/smtp", b.URL, map[string]string{"SMTP_PASSWORD": testPassword, "SMTP_CA": string(other.PEM)}, args...)
 		if err == nil || !strings.Contains(out, "certificate signed by unknown authority") || strings.Contains(out, "AUTH PLAIN: authenticated") {
 			t.Errorf("want STARTTLS refused for an unknown CA; got %v:\n%s", err, out)
 		}
 	})
-}
-
-// runWazero runs the wasip1 build and returns its output and error, for
-// runs that are meant to fail.
-func runWazero(t *testing.T, bridgeURL string, env map[string]string, args ...string) (string, error) {
-	t.Helper()
-	wasm, err := os.ReadFile(exampletest.Build(t, "examples/smtp", "wasip1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var out lockedBuffer
-	err = host.Run(ctx, wasm, host.Config{Bridge: bridgeURL, Args: args, Env: env, Output: &out})
-	return out.String(), err
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

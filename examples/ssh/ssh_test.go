@@ -3,15 +3,11 @@
 package main
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -70,7 +66,7 @@ func TestOpenSSH(t *testing.T) {
 	})
 
 	t.Run("exit status", func(t *testing.T) {
-		out, err := runWazero(t, b.URL, map[string]string{"SSH_HOSTKEY": s.hostKey, "SSH_KEY": s.key}, args("echo bye; exit 7")...)
+		out, err := exampletest.Wazero(t, "examples/ssh", b.URL, map[string]string{"SSH_HOSTKEY": s.hostKey, "SSH_KEY": s.key}, args("echo bye; exit 7")...)
 		var exit *host.ExitError
 		if !asExit(err, &exit) || exit.Code != 7 || !strings.Contains(out, "bye") {
 			t.Errorf("want exit status 7; got %v:\n%s", err, out)
@@ -87,7 +83,7 @@ func TestOpenSSH(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, pinned := range []string{string(ssh.MarshalAuthorizedKey(other)), ssh.FingerprintSHA256(other), ""} {
-			out, err := runWazero(t, b.URL, map[string]string{"SSH_HOSTKEY": pinned, "SSH_PASSWORD": s.password}, args("echo should-not-run")...)
+			out, err := exampletest.Wazero(t, "examples/ssh", b.URL, map[string]string{"SSH_HOSTKEY": pinned, "SSH_PASSWORD": s.password}, args("echo should-not-run")...)
 			if err == nil || strings.Contains(out, "should-not-run") || strings.Contains(out, "logged in") ||
 				!strings.Contains(out, "ssh: handshake failed") || !strings.Contains(out, "SHA256:") {
 				t.Errorf("pinned %q: want the login refused for the host key; got %v:\n%s", pinned, err, out)
@@ -96,7 +92,7 @@ func TestOpenSSH(t *testing.T) {
 	})
 
 	t.Run("wrong password", func(t *testing.T) {
-		out, err := runWazero(t, b.URL, map[string]string{"SSH_HOSTKEY": s.hostKey, "SSH_PASSWORD": "wrong"}, args("echo should-not-run")...)
+		out, err := exampletest.Wazero(t, "examples/ssh", b.URL, map[string]string{"SSH_HOSTKEY": s.hostKey, "SSH_PASSWORD": "wrong"}, args("echo should-not-run")...)
 		if err == nil || strings.Contains(out, "should-not-run") || !strings.Contains(out, "unable to authenticate") {
 			t.Errorf("want the login refused; got %v:\n%s", err, out)
 		}
@@ -113,36 +109,4 @@ func randomHex() string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// runWazero runs the wasip1 build and returns its output and error, for
-// runs that are meant to fail.
-func runWazero(t *testing.T, bridgeURL string, env map[string]string, args ...string) (string, error) {
-	t.Helper()
-	wasm, err := os.ReadFile(exampletest.Build(t, "examples/ssh", "wasip1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var out lockedBuffer
-	err = host.Run(ctx, wasm, host.Config{Bridge: bridgeURL, Args: args, Env: env, Output: &out})
-	return out.String(), err
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,4 +49,30 @@ func New(t testing.TB, timeout time.Duration) context.Context {
 		t.Fatalf("starting chromium: %v", err)
 	}
 	return bctx
+}
+
+// WaitText waits, for up to a minute, until the text of the element sel
+// contains want or one of the failure markers, and returns the text. It
+// fails the test if neither ever shows.
+func WaitText(t testing.TB, ctx context.Context, sel, want string, failures ...string) string {
+	t.Helper()
+	var text string
+	for range 1200 {
+		var err error
+		text, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text, want) {
+			return text
+		}
+		for _, f := range failures {
+			if strings.Contains(text, f) {
+				return text
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never showed %q; it says:\n%s", sel, want, text)
+	return ""
 }

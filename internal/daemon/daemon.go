@@ -72,8 +72,19 @@ func find(bin string) (string, bool) {
 
 // Process is a daemon started by a test.
 type Process struct {
-	Cmd *exec.Cmd
-	out *syncBuffer
+	Cmd    *exec.Cmd
+	out    *syncBuffer
+	exited chan struct{} // closed when the daemon has exited
+}
+
+// Exited reports whether the daemon has exited already.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 // Output is what the daemon printed so far.
@@ -89,16 +100,18 @@ func Start(t testing.TB, name string, args ...string) *Process {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
-	p := &Process{Cmd: cmd, out: out}
+	p := &Process{Cmd: cmd, out: out, exited: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-p.exited:
 		case <-time.After(5 * time.Second):
 			cmd.Process.Kill()
-			<-done
+			<-p.exited
 		}
 		if t.Failed() {
 			t.Logf("%s output:\n%s", name, out.String())
@@ -130,7 +143,7 @@ func WaitTCP(t testing.TB, addr string, timeout time.Duration, p *Process) {
 			c.Close()
 			return
 		}
-		if p != nil && p.Cmd.ProcessState != nil {
+		if p != nil && p.Exited() {
 			t.Fatalf("daemon exited before listening on %s:\n%s", addr, p.Output())
 		}
 		select {
@@ -171,4 +184,3 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
-

@@ -7,7 +7,9 @@ package exampletest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -31,17 +33,25 @@ import (
 // Root is the repository root: the directory holding go.mod.
 func Root(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := findRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return root
+}
+
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
+			return "", errors.New("no go.mod above the working directory")
 		}
 		dir = parent
 	}
@@ -146,53 +156,106 @@ func Build(t testing.TB, dir, goos string) string {
 	if out, ok := built[key]; ok {
 		return out
 	}
-	cache, err := os.UserCacheDir()
+	out, err := goBuild(dir, strings.ReplaceAll(dir, "/", "-")+"."+goos+".wasm", "GOOS="+goos, "GOARCH=wasm", "CGO_ENABLED=0")
 	if err != nil {
-		cache = os.TempDir()
-	}
-	outDir := filepath.Join(cache, "wasmnet", "examples")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(outDir, strings.ReplaceAll(dir, "/", "-")+"."+goos+".wasm")
-	// Build beside it and rename, so that test processes building the same
-	// program at once never see half a file.
-	tmp, err := os.CreateTemp(outDir, ".build-*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	cmd := exec.Command("go", "build", "-o", tmp.Name(), "./"+dir)
-	cmd.Dir = Root(t)
-	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building %s for %s: %v\n%s", dir, goos, err, b)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		t.Fatal(err)
+		t.Fatalf("building %s for %s: %v", dir, goos, err)
 	}
 	built[key] = out
 	return out
 }
 
-// RunWazero runs the program in dir, built for wasip1, under the wazero
-// host with the given bridge, arguments and environment, and returns what
-// it printed. It fails the test if the program fails.
+// Wazero runs the program in dir, built for wasip1, headless in wazero
+// with the given bridge, environment and arguments, and returns what it
+// printed. A program that exits with a non-zero status returns a
+// *host.ExitError.
+//
+// It runs the program through the wasmhost command, built without the
+// race detector: wazero's compiler, run under it, takes minutes per
+// program instead of seconds.
+func Wazero(t testing.TB, dir, bridgeURL string, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := wasmhost(t, ctx, Build(t, dir, "wasip1"), bridgeURL, env, args)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		err = &host.ExitError{Code: uint32(exit.ExitCode())}
+	}
+	return string(out), err
+}
+
+// RunWazero is Wazero for a program that must succeed: it fails the test
+// if the program fails.
 func RunWazero(t testing.TB, dir, bridgeURL string, env map[string]string, args ...string) string {
 	t.Helper()
-	wasm, err := os.ReadFile(Build(t, dir, "wasip1"))
+	out, err := Wazero(t, dir, bridgeURL, env, args...)
+	if err != nil {
+		t.Fatalf("%s under wazero: %v\n%s", dir, err, out)
+	}
+	return out
+}
+
+// StartWazero starts the program in dir under wazero, as Wazero runs it,
+// and returns what it prints as it prints it. The program is killed when
+// the test ends, or by calling the returned stop.
+func StartWazero(t testing.TB, dir, bridgeURL string, env map[string]string, args ...string) (out io.Reader, stop func()) {
+	t.Helper()
+	cmd := wasmhost(t, context.Background(), Build(t, dir, "wasip1"), bridgeURL, env, args)
+	r, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var out syncBuffer
-	err = host.Run(ctx, wasm, host.Config{Bridge: bridgeURL, Args: args, Env: env, Output: &out})
-	if err != nil {
-		t.Fatalf("%s under wazero: %v\n%s", dir, err, out.String())
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	return out.String()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cmd.Process.Signal(os.Interrupt)
+			cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	return r, stop
+}
+
+// RunWasmhost runs any wasip1 module (such as a test binary) under the
+// wasmhost command, as Wazero does, and returns its output and error.
+func RunWasmhost(t testing.TB, wasm, bridgeURL string, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := wasmhost(t, ctx, wasm, bridgeURL, env, args).CombinedOutput()
+	return string(out), err
+}
+
+func wasmhost(t testing.TB, ctx context.Context, wasm, bridgeURL string, env map[string]string, args []string) *exec.Cmd {
+	t.Helper()
+	hostArgs := []string{"-bridge", bridgeURL}
+	for k, v := range env {
+		hostArgs = append(hostArgs, "-env", k+"="+v)
+	}
+	return exec.CommandContext(ctx, buildHost(t), append(append(hostArgs, wasm), args...)...)
+}
+
+var (
+	hostOnce sync.Once
+	hostBin  string
+	hostErr  error
+)
+
+// buildHost builds wasm/host/cmd/wasmhost once per test process.
+func buildHost(t testing.TB) string {
+	t.Helper()
+	hostOnce.Do(func() {
+		hostBin, hostErr = goBuild("wasm/host/cmd/wasmhost", "wasmhost")
+	})
+	if hostErr != nil {
+		t.Fatal(hostErr)
+	}
+	return hostBin
 }
 
 // RunNode runs the program in dir, built for js, under Node.js with the
@@ -263,4 +326,37 @@ func freePorts(t testing.TB, n int) uint16 {
 	}
 	t.Fatal("no free port range")
 	return 0
+}
+
+// goBuild builds the package in dir (relative to the repository root) with
+// the extra environment, into name in the user's cache directory, and
+// returns its path. It builds beside the file and renames, so that test
+// processes building the same program at once never see half a file.
+func goBuild(dir, name string, env ...string) (string, error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	outDir := filepath.Join(cache, "wasmnet", "build")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(outDir, ".build-*")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	root, err := findRoot()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "build", "-o", tmp.Name(), "./"+dir)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v\n%s", err, b)
+	}
+	out := filepath.Join(outDir, name)
+	return out, os.Rename(tmp.Name(), out)
 }

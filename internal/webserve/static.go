@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func init() {
@@ -49,7 +50,10 @@ func Static(dir string) http.Handler {
 			if !accepts(r, enc.name) {
 				continue
 			}
-			if zinfo, err := os.Stat(file + enc.ext); err == nil && !zinfo.ModTime().Before(info.ModTime()) {
+			// A variant older than the file is stale. brotli gives its
+			// output the input's time cut to whole seconds, so compare
+			// whole seconds.
+			if zinfo, err := os.Stat(file + enc.ext); err == nil && !zinfo.ModTime().Before(info.ModTime().Truncate(time.Second)) {
 				w.Header().Set("Content-Encoding", enc.name)
 				file = file + enc.ext
 				break

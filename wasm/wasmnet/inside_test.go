@@ -3,7 +3,6 @@
 package wasmnet_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -15,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmnet/wasmnet/wasm/host"
+	"github.com/wasmnet/wasmnet/internal/exampletest"
 )
 
 // The tests below run this package's own tests again inside WebAssembly,
@@ -31,21 +30,11 @@ func TestInsideWazero(t *testing.T) {
 		t.Skip("builds and runs a wasm test binary")
 	}
 	e := testEnv(t)
-	bin := buildGuestTest(t, "wasip1")
-	wasm, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var out syncBuffer
-	err = host.Run(ctx, wasm, host.Config{
-		Bridge: e.Bridge,
-		Args:   []string{"-test.v", "-test.run", "^(" + strings.Join(insideTests, "|") + ")$"},
-		Env:    e.vars(),
-		Output: &out,
-	})
-	checkGuest(t, out.String(), err)
+	// Through the wasmhost command, which has no race detector in it:
+	// wazero's compiler under it takes minutes.
+	out, err := exampletest.RunWasmhost(t, buildGuestTest(t, "wasip1"), e.Bridge, e.vars(),
+		"-test.v", "-test.run", "^("+strings.Join(insideTests, "|")+")$")
+	checkGuest(t, out, err)
 }
 
 func TestInsideNode(t *testing.T) {
@@ -79,17 +68,7 @@ func TestTwoGuests(t *testing.T) {
 		t.Skip("builds and runs a wasm test binary")
 	}
 	e := testEnv(t)
-	wasm, err := os.ReadFile(buildGuestTest(t, "wasip1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	m, err := host.Compile(ctx, wasm, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close(ctx)
+	wasm := buildGuestTest(t, "wasip1")
 	name := "peer-" + randomHex(4) + ".wasmnet.internal:9"
 	var wg sync.WaitGroup
 	for _, role := range []string{"client", "server"} {
@@ -99,15 +78,9 @@ func TestTwoGuests(t *testing.T) {
 			env := e.vars()
 			env["WASMNET_TEST_PEER_ROLE"] = role
 			env["WASMNET_TEST_PEER"] = name
-			var out syncBuffer
-			err := m.Run(ctx, host.Config{
-				Bridge: e.Bridge,
-				Args:   []string{"-test.v", "-test.run", "^TestPeer$"},
-				Env:    env,
-				Output: &out,
-			})
-			if err != nil || !strings.Contains(out.String(), "--- PASS: TestPeer ") {
-				t.Errorf("the %s guest: %v\n%s", role, err, out.String())
+			out, err := exampletest.RunWasmhost(t, wasm, e.Bridge, env, "-test.v", "-test.run", "^TestPeer$")
+			if err != nil || !strings.Contains(out, "--- PASS: TestPeer ") {
+				t.Errorf("the %s guest: %v\n%s", role, err, out)
 			}
 		}()
 	}
@@ -168,22 +141,4 @@ func checkGuest(t *testing.T, out string, err error) {
 	if t.Failed() || testing.Verbose() {
 		t.Logf("guest output:\n%s", out)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

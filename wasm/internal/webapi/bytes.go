@@ -4,13 +4,21 @@ package webapi
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/hack-pad/safejs"
 )
 
+// Constructors looked up once: every lookup passes the name from Go to
+// JavaScript, which shows on the path of every read.
+var (
+	uint8ArrayCtor = sync.OnceValues(func() (safejs.Value, error) { return safejs.Global().Get("Uint8Array") })
+	promiseCtor    = sync.OnceValues(func() (safejs.Value, error) { return safejs.Global().Get("Promise") })
+)
+
 // Bytes copies b into a new Uint8Array.
 func Bytes(b []byte) (safejs.Value, error) {
-	ctor, err := safejs.Global().Get("Uint8Array")
+	ctor, err := uint8ArrayCtor()
 	if err != nil {
 		return safejs.Undefined(), err
 	}
@@ -24,7 +32,13 @@ func Bytes(b []byte) (safejs.Value, error) {
 
 // ToBytes copies a Uint8Array, an ArrayBuffer or a view of one into Go.
 func ToBytes(v safejs.Value) ([]byte, error) {
-	ctor, err := safejs.Global().Get("Uint8Array")
+	return AppendBytes(nil, v)
+}
+
+// AppendBytes is ToBytes into buf[:0], which it grows if it is too small,
+// so that a caller who writes many chunks can reuse one buffer.
+func AppendBytes(buf []byte, v safejs.Value) ([]byte, error) {
+	ctor, err := uint8ArrayCtor()
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +66,11 @@ func ToBytes(v safejs.Value) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, n)
+	b := buf[:0]
+	if cap(b) < n {
+		b = make([]byte, n)
+	}
+	b = b[:n]
 	_, err = safejs.CopyBytesToGo(b, v)
 	return b, err
 }

@@ -13,7 +13,7 @@ import (
 // error resolves the promise with the value; an error rejects it with
 // NewError(err).
 func Promise(fn func() (any, error)) (safejs.Value, error) {
-	ctor, err := safejs.Global().Get("Promise")
+	ctor, err := promiseCtor()
 	if err != nil {
 		return safejs.Undefined(), err
 	}
@@ -103,14 +103,24 @@ type Named interface {
 }
 
 // NewError converts err to a JavaScript exception: a DOMException when err
-// (or an error it wraps) names one, else an Error.
+// (or an error it wraps) names one, a TypeError or RangeError when it
+// names one of those (they are not DOMExceptions), else an Error.
 func NewError(err error) safejs.Value {
 	msg := err.Error()
 	var named Named
 	if errors.As(err, &named) {
-		if ctor, e := safejs.Global().Get("DOMException"); e == nil && !ctor.IsUndefined() {
-			if v, e := ctor.New(msg, named.DOMName()); e == nil {
-				return v
+		switch name := named.DOMName(); name {
+		case "TypeError", "RangeError":
+			if ctor, e := safejs.Global().Get(name); e == nil {
+				if v, e := ctor.New(msg); e == nil {
+					return v
+				}
+			}
+		default:
+			if ctor, e := safejs.Global().Get("DOMException"); e == nil && !ctor.IsUndefined() {
+				if v, e := ctor.New(msg, name); e == nil {
+					return v
+				}
 			}
 		}
 	}

@@ -1,0 +1,3 @@
+// The wasmnet package: the loader and the socket classes.
+export * from "./wasmnet.js";
+export * from "./sockets.js";

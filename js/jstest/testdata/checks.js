@@ -1,0 +1,432 @@
+// The checks of the JS API, run by the Go tests in ../ on a page and in a
+// module Worker alike. Each takes the configuration the test made (ports,
+// the CA, URLs) and returns what it saw, for Go to judge; expected errors
+// are returned, not thrown.
+import { load, TCPSocket } from "/js/index.js";
+
+/** Runs check name and resolves to {ok: result} or {error}. */
+export async function run(name, cfg) {
+  try {
+    if (cfg.crashMode) globalThis.crashMode = cfg.crashMode;
+    // Start the runtime with the case's options; the check's own load()
+    // and TCPSocket calls then share it.
+    if (cfg.load) load(cfg.load).catch(() => {});
+    if (!checks[name]) throw new Error(`no check ${name}`);
+    return { ok: await checks[name](cfg) };
+  } catch (err) {
+    return { error: errorInfo(err) };
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function errorInfo(err) {
+  return {
+    name: err?.name,
+    message: String(err?.message ?? err),
+    domException: err instanceof DOMException,
+    stack: err?.stack,
+  };
+}
+
+// settled returns what p settled with: {value} or {error}.
+async function settled(p, ms = 20000) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return { value: await Promise.race([p, timeout]) };
+  } catch (err) {
+    return { error: errorInfo(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// pattern is services.Pattern: xorshift32 bytes, from a fixed seed, so that
+// Go can check a digest without the data crossing back.
+function pattern(n) {
+  const b = new Uint8Array(n);
+  let x = 2463534242;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 255;
+  }
+  return b;
+}
+
+async function sha256(bytes) {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// readLine reads up to a newline, a byte at a time from the reader's chunks.
+async function readLine(reader, carry = { buf: new Uint8Array(0) }) {
+  for (;;) {
+    const nl = carry.buf.indexOf(10);
+    if (nl >= 0) {
+      const line = dec.decode(carry.buf.subarray(0, nl));
+      carry.buf = carry.buf.slice(nl + 1);
+      return line;
+    }
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended before a line: ${dec.decode(carry.buf)}`);
+    const b = new Uint8Array(carry.buf.length + value.length);
+    b.set(carry.buf);
+    b.set(value, carry.buf.length);
+    carry.buf = b;
+  }
+}
+
+// readN reads exactly n bytes.
+async function readN(reader, n) {
+  const out = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended after ${got} of ${n} bytes`);
+    const take = Math.min(value.length, n - got);
+    out.set(value.subarray(0, take), got);
+    got += take;
+    if (take < value.length) throw new Error("read past the end of what was expected");
+  }
+  return out;
+}
+
+const checks = {
+  // echo sends size bytes of the pattern through the echo server, in
+  // writes of mixed sizes while reading, half-closes, and reads to the end.
+  async echo({ host, echoPort, size }) {
+    const started = performance.now();
+    const socket = new TCPSocket(host, echoPort, { noDelay: true });
+    const { readable, writable, remoteAddress, remotePort, localAddress, localPort } = await socket.opened;
+    const data = pattern(size);
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    const writing = (async () => {
+      const sizes = [1, 7, 1000, 4096, 65536, 100000, 16384, 300000];
+      for (let off = 0, i = 0; off < size; i++) {
+        const n = Math.min(sizes[i % sizes.length], size - off);
+        await writer.write(data.subarray(off, off + n));
+        off += n;
+      }
+      await writer.close();
+    })();
+    const got = new Uint8Array(size);
+    let n = 0;
+    let reads = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (n + value.length > size) throw new Error(`echo sent more than ${size} bytes`);
+      got.set(value, n);
+      n += value.length;
+      reads++;
+    }
+    await writing;
+    reader.releaseLock();
+    writer.releaseLock();
+    const closed = await settled(socket.closed);
+    return {
+      received: n,
+      reads,
+      digest: await sha256(got),
+      closed,
+      remoteAddress,
+      remotePort,
+      localAddress,
+      localPort,
+      ms: performance.now() - started,
+    };
+  },
+
+  // errors opens sockets that must fail, and says how each did.
+  async errors({ host, forbiddenPort, refusedPort, echoPort }) {
+    const forbidden = new TCPSocket(host, forbiddenPort);
+    const refused = new TCPSocket(host, refusedPort);
+    const opening = new TCPSocket(host, echoPort);
+    const closeWhileOpening = await settled(opening.close());
+    await opening.opened;
+    let badPort = null;
+    try {
+      new TCPSocket(host, 70000);
+    } catch (err) {
+      badPort = errorInfo(err);
+    }
+    let badChunk = null;
+    {
+      const { writable, readable } = await opening.opened;
+      const writer = writable.getWriter();
+      badChunk = (await settled(writer.write("text, not bytes"))).error;
+      writer.releaseLock();
+      const reader = readable.getReader();
+      badChunk.lockedClose = (await settled(opening.close())).error;
+      reader.releaseLock();
+      await settled(opening.close()); // rejects: the writable errored
+    }
+    return {
+      forbidden: (await settled(forbidden.opened)).error,
+      forbiddenClosed: (await settled(forbidden.closed)).error,
+      refused: (await settled(refused.opened)).error,
+      closeWhileOpening: closeWhileOpening.error,
+      badPort,
+      badChunk,
+    };
+  },
+
+  // closing checks close(): it cancels and aborts, settles closed, and
+  // the server sees the connection end.
+  async closing({ host, echoPort }) {
+    const socket = new TCPSocket(host, echoPort);
+    const { readable, writable } = await socket.opened;
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    await writer.write(enc.encode("ping\n"));
+    const line = await readLine(reader);
+    reader.releaseLock();
+    writer.releaseLock();
+    const close = await settled(socket.close());
+    const closed = await settled(socket.closed);
+    const again = await settled(socket.close());
+    const stats = await (await load()).stats();
+    return { line, close, closed, again, stats };
+  },
+
+  // tlsOn connects with secureTransport "on" to a TLS echo server.
+  async tlsOn({ host, tlsPort, ca, serverName }) {
+    const socket = new TCPSocket(host, tlsPort, { secureTransport: "on", expectedServerHostname: serverName, caCerts: ca });
+    const info = await socket.opened;
+    const writer = info.writable.getWriter();
+    const reader = info.readable.getReader();
+    await writer.write(enc.encode("over tls\n"));
+    const line = await readLine(reader);
+    reader.releaseLock();
+    writer.releaseLock();
+    await socket.close();
+    return { tls: info.tls, line };
+  },
+
+  // startTls speaks the STARTTLS echo server's protocol: STARTTLS, GO,
+  // then TLS with the given expected name; an echo proves the new socket.
+  async startTls({ host, starttlsPort, ca, expect, withCA = true }) {
+    const socket = new TCPSocket(host, starttlsPort, { secureTransport: "starttls", caCerts: withCA ? ca : undefined });
+    const plain = await socket.opened;
+    let writer = plain.writable.getWriter();
+    let reader = plain.readable.getReader();
+    await writer.write(enc.encode("STARTTLS\n"));
+    const go = await readLine(reader);
+    writer.releaseLock();
+    reader.releaseLock();
+    const secure = socket.startTls({ expectedServerHostname: expect });
+    let again = null;
+    try {
+      socket.startTls();
+    } catch (err) {
+      again = errorInfo(err);
+    }
+    const opened = await settled(secure.opened);
+    const oldClosed = await settled(socket.closed);
+    const oldWrite = await settled(plain.writable.getWriter().write(enc.encode("x")));
+    const oldRead = await settled(plain.readable.getReader().read());
+    if (opened.error) {
+      return { go, again, error: opened.error, closed: (await settled(secure.closed)).error, oldClosed };
+    }
+    writer = opened.value.writable.getWriter();
+    reader = opened.value.readable.getReader();
+    await writer.write(enc.encode("secret\n"));
+    const line = await readLine(reader);
+    await writer.close();
+    const end = await reader.read();
+    reader.releaseLock();
+    writer.releaseLock();
+    return {
+      go,
+      again,
+      tls: opened.value.tls,
+      line,
+      end: end.done,
+      closed: await settled(secure.closed),
+      oldClosed,
+      oldWrite: oldWrite.error,
+      oldRead: oldRead.value,
+    };
+  },
+
+  // stopReading reads an endless source a while, stops reading, and
+  // reports what the server sent and what the tab holds as time passes;
+  // then reads again, to show that the stream was alive all along.
+  async stopReading({ host, sourcePort, sentURL, first, pause, after, receiveBufferSize }) {
+    const sent = async () => (await (await fetch(sentURL, { cache: "no-store" })).json()).sent;
+    const heap = () => globalThis.performance?.memory?.usedJSHeapSize ?? null;
+    const runtime = await load();
+    const expected = pattern(65536); // the source repeats the pattern's first 64 KiB
+    const base = await sent(); // what the source sent to earlier connections
+    const socket = new TCPSocket(host, sourcePort, receiveBufferSize ? { receiveBufferSize } : {});
+    const { readable, writable } = await socket.opened;
+    const writer = writable.getWriter();
+    await writer.write(new Uint8Array(8)); // a count of 0: send for ever
+    const reader = readable.getReader();
+    let offset = 0;
+    let mismatches = 0;
+    const consume = async (n) => {
+      for (let got = 0; got < n; ) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("the source ended");
+        for (let i = 0; i < value.length; i++) {
+          if (value[i] !== expected[(offset + i) % 65536]) mismatches++;
+        }
+        offset += value.length;
+        got += value.length;
+      }
+    };
+    await consume(first);
+    const stopped = { sent: await sent(), stats: await runtime.stats(), heap: heap(), read: offset };
+    await new Promise((r) => setTimeout(r, pause / 2));
+    const mid = { sent: await sent(), stats: await runtime.stats(), heap: heap() };
+    await new Promise((r) => setTimeout(r, pause / 2));
+    const end = { sent: await sent(), stats: await runtime.stats(), heap: heap() };
+    await consume(after);
+    const resumed = { sent: await sent(), read: offset };
+    reader.releaseLock();
+    writer.releaseLock();
+    await socket.close();
+    for (const s of [stopped, mid, end, resumed]) s.sent -= base;
+    return { stopped, mid, end, resumed, mismatches };
+  },
+
+  // types lists what Go registered and what a socket of the runtime has,
+  // for the test to compare with wasmnet.d.ts.
+  async types({ host, echoPort }) {
+    const runtime = await load();
+    const raw = await runtime.dial(host, echoPort);
+    const out = {
+      global: Object.keys(globalThis.wasmnet).sort(),
+      runtime: Object.keys(runtime).sort(),
+      socket: Object.keys(raw).sort(),
+      stats: Object.keys(await runtime.stats()).sort(),
+    };
+    await raw.close();
+    return out;
+  },
+
+  // dialOnly opens a socket and reports how opened settled.
+  async dialOnly({ host, echoPort }) {
+    const socket = new TCPSocket(host, echoPort);
+    const opened = await settled(socket.opened);
+    if (opened.value) await socket.close();
+    return { opened: opened.error ? { error: opened.error } : { ok: true } };
+  },
+
+  // loadFails reports how load() rejects.
+  async loadFails() {
+    return { load: (await settled(load())).error };
+  },
+
+  // crashLater: a socket opening when the runtime dies must fail, and so
+  // must everything after.
+  async crashLater({ host, echoPort }) {
+    const runtime = await load();
+    const socket = new TCPSocket(host, echoPort);
+    await new Promise((r) => setTimeout(r, 100));
+    globalThis.crashNow();
+    const opened = await settled(socket.opened, 5000);
+    const closed = await settled(socket.closed, 5000);
+    const later = await settled(new TCPSocket(host, echoPort).opened, 5000);
+    const stats = await settled(runtime.stats(), 5000);
+    const reload = await settled(load(), 5000);
+    return { opened: opened.error, closed: closed.error, later: later.error, stats: stats.error, reload };
+  },
+
+  // throughput measures a TCPSocket and a plain WebSocket to the same
+  // host, both ways, for the figures; it asserts nothing.
+  async throughput({ host, sourcePort, sinkPort, wsURL, size }) {
+    const mib = size / (1 << 20);
+    const rate = (ms) => Math.round((mib / (ms / 1000)) * 10) / 10;
+    const out = {};
+
+    // TCPSocket download: the source sends size bytes.
+    {
+      const socket = new TCPSocket(host, sourcePort);
+      const { readable, writable } = await socket.opened;
+      const writer = writable.getWriter();
+      const count = new DataView(new ArrayBuffer(8));
+      count.setBigUint64(0, BigInt(size));
+      const t0 = performance.now();
+      await writer.write(count.buffer);
+      const reader = readable.getReader();
+      let n = 0;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        n += value.length;
+      }
+      out.tcpDown = { bytes: n, mibps: rate(performance.now() - t0) };
+      await writer.close();
+      reader.releaseLock();
+      writer.releaseLock();
+      await socket.closed;
+    }
+    // TCPSocket upload: the sink counts until EOF and answers the count.
+    {
+      const socket = new TCPSocket(host, sinkPort);
+      const { readable, writable } = await socket.opened;
+      const writer = writable.getWriter();
+      const chunk = new Uint8Array(64 << 10);
+      const t0 = performance.now();
+      for (let sent = 0; sent < size; sent += chunk.length) {
+        await writer.ready;
+        writer.write(chunk);
+      }
+      await writer.close();
+      const reader = readable.getReader();
+      const answer = await readN(reader, 8);
+      out.tcpUp = { bytes: Number(new DataView(answer.buffer).getBigUint64(0)), mibps: rate(performance.now() - t0) };
+      await reader.read(); // the end, so that the socket closes
+      reader.releaseLock();
+      writer.releaseLock();
+      await socket.closed;
+    }
+    // WebSocket download: the server sends size bytes in 64 KiB messages.
+    {
+      const ws = new WebSocket(`${wsURL}/source?n=${size}`);
+      ws.binaryType = "arraybuffer";
+      const t0 = performance.now();
+      const n = await new Promise((resolve, reject) => {
+        let n = 0;
+        ws.onmessage = (ev) => {
+          n += ev.data.byteLength;
+          if (n >= size) resolve(n);
+        };
+        ws.onerror = () => reject(new Error("websocket failed"));
+      });
+      out.wsDown = { bytes: n, mibps: rate(performance.now() - t0) };
+      ws.close();
+    }
+    // WebSocket upload: the server counts and answers once it has size.
+    {
+      const ws = new WebSocket(`${wsURL}/sink?n=${size}`);
+      ws.binaryType = "arraybuffer";
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = () => reject(new Error("websocket failed"));
+      });
+      const chunk = new Uint8Array(64 << 10);
+      const t0 = performance.now();
+      const answered = new Promise((resolve) => {
+        ws.onmessage = (ev) => resolve(Number(ev.data)); // a text message
+      });
+      for (let sent = 0; sent < size; sent += chunk.length) {
+        while (ws.bufferedAmount > 4 << 20) await new Promise((r) => setTimeout(r, 1));
+        ws.send(chunk);
+      }
+      const n = await answered;
+      out.wsUp = { bytes: n, mibps: rate(performance.now() - t0) };
+      ws.close();
+    }
+    return out;
+  },
+};

@@ -1,0 +1,111 @@
+// Types of wasmnet.js, the loader, and of what main.wasm registers on
+// globalThis.wasmnet (GoRuntime; Go: wasm/internal/jsapi). A browser test
+// (js/jstest) checks that these names match the running code.
+
+/** Options of load(). */
+export interface LoadOptions {
+  /** URL of main.wasm. Default: main.wasm in the directory above this module. */
+  wasm?: string | URL;
+  /** The bridge's WebSocket URL; relative and http(s) URLs are resolved
+   * against the page. Default: /wisp/ on the page's origin. */
+  bridge?: string;
+  /** A capability token for the bridge, sent as a WebSocket subprotocol. */
+  token?: string;
+}
+
+/** Options of Runtime.dial(). */
+export interface DialOptions {
+  /** Receive window of the stream, in bytes: how much the bridge may send
+   * ahead of reads. Rounded up to a power of two from 16 KiB to 16 MiB;
+   * each distinct size has its own WebSocket to the bridge. */
+  receiveBufferSize?: number;
+  /** Run TLS (crypto/tls, inside WebAssembly) before resolving. */
+  tls?: TLSOptions;
+}
+
+/** TLS settings for dial() and startTls(). */
+export interface TLSOptions {
+  /** The name the server's certificate must be valid for. Default: the
+   * host dialed. */
+  serverName?: string;
+  /** PEM certificates to trust besides the built-in roots. */
+  caCerts?: string;
+}
+
+/** The TLS connection of a socket. */
+export interface TLSInfo {
+  /** "TLS 1.2" or "TLS 1.3". */
+  version: string;
+  /** Such as "TLS_AES_128_GCM_SHA256". */
+  cipherSuite: string;
+  serverName: string;
+  /** The negotiated ALPN protocol, or "". */
+  alpn: string;
+}
+
+/** A socket of the runtime: a TCP stream through the bridge. */
+export interface RawSocket {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** Present when the socket runs TLS. */
+  readonly tls?: TLSInfo;
+  /** The next bytes, at most max (default 128 KiB), or null at the end. */
+  read(max?: number): Promise<Uint8Array | null>;
+  /** Resolves once the runtime has taken the bytes. */
+  write(data: BufferSource): Promise<void>;
+  /** Half-close: the peer reads EOF; reading goes on. */
+  closeWrite(): Promise<void>;
+  close(): Promise<void>;
+  /** TLS over this socket's stream, in a new socket; this one gives the
+   * stream up. */
+  startTls(tls?: TLSOptions): Promise<RawSocket>;
+}
+
+/** What the runtime holds, for watching memory. */
+export interface Stats {
+  /** Open streams. */
+  streams: number;
+  /** Bytes received from the bridge and not yet read. */
+  recvBuffered: number;
+  /** Bytes waiting to be written to the bridge. */
+  sendQueued: number;
+  /** Size of the Go runtime's WebAssembly memory, in bytes. */
+  wasmMemory: number;
+}
+
+/** What load() resolves to. */
+export interface Runtime {
+  /** The runtime's version. */
+  readonly version: string;
+  dial(host: string, port: number, options?: DialOptions): Promise<RawSocket>;
+  stats(): Promise<Stats>;
+}
+
+/** Loads main.wasm once per page or Worker. A Go panic or exit, while
+ * loading or later, rejects with a DOMException named "OperationError". */
+export function load(options?: LoadOptions): Promise<Runtime>;
+
+/** Socket information as Go hands it over: RawSocket's fields and an id. */
+export interface GoSocketInfo {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+  tls?: TLSInfo;
+}
+
+/** globalThis.wasmnet as main.wasm registers it (wasm/internal/jsapi).
+ * Use load() rather than this. */
+export interface GoRuntime {
+  readonly version: string;
+  dial(host: string, port: number, options?: DialOptions): Promise<GoSocketInfo>;
+  read(id: number, max?: number): Promise<Uint8Array | null>;
+  write(id: number, data: BufferSource): Promise<void>;
+  closeWrite(id: number): Promise<void>;
+  close(id: number): Promise<void>;
+  startTls(id: number, tls?: TLSOptions): Promise<GoSocketInfo>;
+  stats(): Promise<Omit<Stats, "wasmMemory">>;
+}

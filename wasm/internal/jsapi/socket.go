@@ -1,0 +1,274 @@
+//go:build js && wasm
+
+package jsapi
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/wasmnet/wasmnet/wasm/internal/webapi"
+)
+
+// readSize is the most one read() returns. The bridge sends at most 64 KiB
+// per packet; a read takes what has arrived, up to this.
+const readSize = 128 << 10
+
+// sockets is the table of open sockets, by id.
+type sockets struct {
+	mu   sync.Mutex
+	next int
+	byID map[int]*socket
+}
+
+func (t *sockets) add(s *socket) *socket {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next++
+	s.id = t.next
+	if t.byID == nil {
+		t.byID = map[int]*socket{}
+	}
+	t.byID[s.id] = s
+	return s
+}
+
+// get looks up the socket named by args[0].
+func (t *sockets) get(args []safejs.Value) (*socket, error) {
+	if len(args) < 1 {
+		return nil, typeError("a socket id is needed")
+	}
+	id, ok := number(args[0])
+	if !ok {
+		return nil, typeError("the socket id must be a number")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.byID[id]
+	if s == nil {
+		return nil, named(invalidState, errors.New("wasmnet: the socket is closed"))
+	}
+	return s, nil
+}
+
+func (t *sockets) remove(s *socket) {
+	t.mu.Lock()
+	delete(t.byID, s.id)
+	t.mu.Unlock()
+}
+
+// socket is a stream as JavaScript sees it: reads and writes go to conn,
+// which is the stream itself or TLS over it.
+type socket struct {
+	id     int
+	conn   net.Conn // the stream, or a *tls.Conn over it
+	stream net.Conn // the stream, for its addresses and CloseWrite
+
+	// upgraded is set by startTls: the stream now belongs to the TLS
+	// socket made from this one, and this one gives it up.
+	upgraded atomic.Bool
+
+	rmu  sync.Mutex // one read at a time
+	rbuf []byte
+	wmu  sync.Mutex // one write at a time
+	wbuf []byte
+}
+
+// info describes the socket to JavaScript: its id and addresses, and its
+// TLS connection when there is one.
+func (s *socket) info() (safejs.Value, error) {
+	fields := map[string]any{"id": s.id}
+	addAddr(fields, "remote", s.stream.RemoteAddr())
+	addAddr(fields, "local", s.stream.LocalAddr())
+	if t, ok := s.conn.(*tls.Conn); ok {
+		st := t.ConnectionState()
+		info, err := object(map[string]any{
+			"version":     tls.VersionName(st.Version),
+			"cipherSuite": tls.CipherSuiteName(st.CipherSuite),
+			"serverName":  st.ServerName,
+			"alpn":        st.NegotiatedProtocol,
+		})
+		if err != nil {
+			return info, err
+		}
+		fields["tls"] = info
+	}
+	return object(fields)
+}
+
+func addAddr(fields map[string]any, prefix string, a net.Addr) {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP != nil {
+		fields[prefix+"Address"] = tcp.IP.String()
+		fields[prefix+"Port"] = tcp.Port
+		return
+	}
+	if host, port, err := net.SplitHostPort(a.String()); err == nil {
+		fields[prefix+"Address"] = host
+		fields[prefix+"Port"], _ = strconv.Atoi(port)
+	}
+}
+
+// read(id, max?) returns the next bytes, at most max, or null at the end
+// of the stream. Data is only read from the stream when JavaScript asks,
+// so a page that stops reading stops the bridge sending, by the stream's
+// receive window.
+func (a *api) read(args []safejs.Value) (any, error) {
+	s, err := a.sockets.get(args)
+	if err != nil {
+		return nil, err
+	}
+	size := readSize
+	if max, ok := number(arg(args, 1)); ok && max > 0 && max < size {
+		size = max
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if s.upgraded.Load() {
+		return safejs.Null(), nil // the plaintext part of the stream has ended
+	}
+	if cap(s.rbuf) < size {
+		s.rbuf = make([]byte, readSize)
+	}
+	n, err := s.conn.Read(s.rbuf[:size])
+	if n > 0 {
+		return webapi.Bytes(s.rbuf[:n])
+	}
+	if err == io.EOF || s.upgraded.Load() {
+		return safejs.Null(), nil
+	}
+	return nil, domError(err)
+}
+
+// write(id, data) resolves once the bytes are queued for the bridge, as a
+// write to a kernel socket returns once its data is in the send buffer.
+func (a *api) write(args []safejs.Value) (any, error) {
+	s, err := a.sockets.get(args)
+	if err != nil {
+		return nil, err
+	}
+	if len(args) < 2 {
+		return nil, typeError("write(data) needs data")
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.upgraded.Load() {
+		return nil, errUpgraded
+	}
+	// The stream and TLS copy what they are given, so one buffer serves
+	// every write.
+	s.wbuf, err = webapi.AppendBytes(s.wbuf, args[1])
+	if err != nil {
+		return nil, typeError("write() takes a BufferSource (an ArrayBuffer or a view of one)")
+	}
+	_, err = s.conn.Write(s.wbuf)
+	if cap(s.wbuf) > 1<<20 {
+		s.wbuf = nil // do not keep one large write's buffer for ever
+	}
+	if err != nil {
+		return nil, domError(err)
+	}
+	return nil, nil
+}
+
+// closeWrite(id) half-closes: the remote end reads EOF once it has read
+// everything written before, and reading goes on. Under TLS, close_notify
+// goes first, then the stream's own half-close.
+func (a *api) closeWrite(args []safejs.Value) (any, error) {
+	s, err := a.sockets.get(args)
+	if err != nil {
+		return nil, err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.upgraded.Load() {
+		return nil, errUpgraded
+	}
+	if t, ok := s.conn.(*tls.Conn); ok {
+		if err := t.CloseWrite(); err != nil {
+			return nil, domError(err)
+		}
+	}
+	cw, ok := s.stream.(interface{ CloseWrite() error })
+	if !ok {
+		return nil, named(networkError, errors.New("wasmnet: this socket cannot half-close"))
+	}
+	if err := cw.CloseWrite(); err != nil {
+		return nil, domError(err)
+	}
+	return nil, nil
+}
+
+// close(id) closes the socket; under TLS it sends close_notify first. A
+// socket that was upgraded with startTls leaves the stream to the TLS
+// socket.
+func (a *api) close(args []safejs.Value) (any, error) {
+	s, err := a.sockets.get(args)
+	if err != nil {
+		return nil, nil // closing twice is fine
+	}
+	a.sockets.remove(s)
+	if s.upgraded.Load() {
+		return nil, nil
+	}
+	if err := s.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return nil, domError(err)
+	}
+	return nil, nil
+}
+
+// startTls(id, tls?) hands the stream of socket id to a new socket that
+// runs TLS over it, and resolves once the handshake is done. Socket id
+// gives the stream up: a read in progress there ends with null, later
+// writes fail. If the handshake fails, the stream is closed.
+func (a *api) startTLS(args []safejs.Value) (any, error) {
+	s, err := a.sockets.get(args)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := parseTLSOptions(arg(args, 1))
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := s.conn.(*tls.Conn); ok {
+		return nil, named(invalidState, errors.New("wasmnet: the socket already uses TLS"))
+	}
+	if !s.upgraded.CompareAndSwap(false, true) {
+		return nil, errUpgraded
+	}
+	a.sockets.remove(s)
+	// Wake a read in progress (a deadline leaves the stream usable), and
+	// wait for it and for a write in progress to finish.
+	s.stream.SetReadDeadline(time.Unix(1, 0))
+	s.rmu.Lock()
+	s.stream.SetReadDeadline(time.Time{})
+	s.rmu.Unlock()
+	s.wmu.Lock()
+	s.wmu.Unlock()
+
+	if opts.serverName == "" {
+		opts.serverName = hostOf(s.stream.RemoteAddr())
+	}
+	t, err := handshake(s.stream, opts, s.stream.RemoteAddr().String())
+	if err != nil {
+		s.stream.Close()
+		return nil, err
+	}
+	return a.sockets.add(&socket{conn: t, stream: s.stream}).info()
+}
+
+var errUpgraded = named(invalidState, errors.New("wasmnet: startTls() has taken over this socket; use the socket it returned"))
+
+func hostOf(a net.Addr) string {
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
