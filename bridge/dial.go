@@ -99,7 +99,7 @@ func (s *session) destinations(ctx context.Context, id uint32, c wisp.Connect) (
 		}
 	}
 	var allowed []netip.Addr
-	var refusal Decision
+	var refusal, special Decision
 	for _, ip := range candidates {
 		ip = ip.Unmap()
 		d := s.scope.policy.Check(c.Host, ip, c.Port)
@@ -110,6 +110,17 @@ func (s *session) destinations(ctx context.Context, id uint32, c wisp.Connect) (
 		}
 		s.log.Info("policy refuses", "stream", id, "host", c.Host, "addr", ip, "port", c.Port, "why", d.Why)
 		refusal = d
+		if d.kind != refusedNoRule {
+			special = d
+		}
+	}
+	// A name that points into a forbidden range as well as outside it is
+	// refused whole: mixing a public answer with a private one is how a
+	// rebinding attacker gets a client to fall back to the private one.
+	if special.kind != 0 && len(allowed) > 0 {
+		s.log.Info("policy refuses", "stream", id, "host", c.Host, "port", c.Port,
+			"why", "the name also resolves to a refused address: "+special.Why)
+		return nil, s.refused(special)
 	}
 	if len(allowed) > 0 {
 		return allowed, nil
@@ -137,7 +148,7 @@ func (s *session) outOfScope(id uint32, c wisp.Connect, why string) error {
 // recheck checks the policy again at the socket, where nothing can change
 // the address any more.
 func (s *session) recheck(host string) func(context.Context, string, string, syscall.RawConn) error {
-	return func(_ context.Context, _, address string, _ syscall.RawConn) error {
+	return func(_ context.Context, network, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
 			return err
@@ -145,6 +156,9 @@ func (s *session) recheck(host string) func(context.Context, string, string, sys
 		if d := s.scope.policy.Check(host, ap.Addr().Unmap(), ap.Port()); !d.Allowed {
 			s.log.Info("policy refuses at the socket", "host", host, "addr", ap.Addr(), "port", ap.Port(), "why", d.Why)
 			return s.refused(d)
+		}
+		if guard := s.h.socketGuard; guard != nil {
+			return guard(network, ap)
 		}
 		return nil
 	}

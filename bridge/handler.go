@@ -163,6 +163,12 @@ type Handler struct {
 
 	nextSession atomic.Uint64
 	stats       counters
+
+	// socketGuard, if set, is asked about every socket the bridge opens
+	// to a destination, after the policy allowed it and before it
+	// connects. Tests set it so that destinations the policy lets through
+	// off loopback are never really sent a packet.
+	socketGuard func(network string, addr netip.AddrPort) error
 }
 
 // NewHandler returns a bridge configured by cfg. Close or Shutdown stops

@@ -12,8 +12,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http/httptest"
+	"net/netip"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,12 +54,23 @@ func startBridge(t *testing.T, cfg Config) *testBridge {
 		cfg.Logger = slog.New(slog.NewTextHandler(testLog{t}, nil))
 	}
 	h := NewHandler(cfg)
+	h.socketGuard = loopbackOnly
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
 		h.Close()
 	})
 	return &testBridge{h: h, url: "ws" + strings.TrimPrefix(srv.URL, "http") + "/", echo: echo.Addr()}
+}
+
+// loopbackOnly keeps the tests' packets on this machine: a destination
+// the policy lets through off loopback fails as unreachable, at once,
+// instead of being sent a SYN.
+func loopbackOnly(_ string, addr netip.AddrPort) error {
+	if ip := addr.Addr().Unmap(); ip.IsLoopback() || ip.IsUnspecified() { // 0.0.0.0 is this host
+		return nil
+	}
+	return os.NewSyscallError("connect", syscall.EHOSTUNREACH)
 }
 
 // loopbackBridge starts a bridge whose policy allows all of 127.0.0.1.
@@ -323,6 +337,7 @@ func listen(t *testing.T, lc *net.ListenConfig) *destination {
 	var mu sync.Mutex
 	var all []net.Conn
 	done := make(chan struct{})
+	stop := make(chan struct{})
 	go func() {
 		defer close(done)
 		for {
@@ -333,10 +348,17 @@ func listen(t *testing.T, lc *net.ListenConfig) *destination {
 			mu.Lock()
 			all = append(all, c)
 			mu.Unlock()
-			d.conns <- c
+			// A test need not take every connection; one it leaves
+			// must not keep the cleanup waiting.
+			select {
+			case d.conns <- c:
+			case <-stop:
+				return
+			}
 		}
 	}()
 	t.Cleanup(func() {
+		close(stop)
 		d.ln.Close()
 		<-done
 		mu.Lock()
