@@ -7,6 +7,8 @@ package exampletest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -337,7 +339,14 @@ func goBuild(dir, name string, env ...string) (string, error) {
 	if err != nil {
 		cache = os.TempDir()
 	}
-	outDir := filepath.Join(cache, "wasmnet", "build")
+	root, err := findRoot()
+	if err != nil {
+		return "", err
+	}
+	// One directory per checkout, so that two checkouts tested at once
+	// never run each other's builds.
+	sum := sha256.Sum256([]byte(root))
+	outDir := filepath.Join(cache, "wasmnet", "build", hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return "", err
 	}
@@ -347,10 +356,6 @@ func goBuild(dir, name string, env ...string) (string, error) {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	root, err := findRoot()
-	if err != nil {
-		return "", err
-	}
 	cmd := exec.Command("go", "build", "-o", tmp.Name(), "./"+dir)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)
