@@ -151,3 +151,35 @@ func TestWasmServedCompressed(t *testing.T) {
 		t.Errorf("without Accept-Encoding: Content-Encoding %q; body is main.wasm: %v", ce, bytes.Equal(body, raw))
 	}
 }
+
+// TestExamplesLinked checks that the demo page links every example that
+// has a page, and that the demo serves each of those pages and its
+// main.wasm.
+func TestExamplesLinked(t *testing.T) {
+	_, srv := startDemo(t)
+	page, err := os.ReadFile("../../index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages, err := filepath.Glob("../*/index.html")
+	if err != nil || len(pages) == 0 {
+		t.Fatalf("no example pages found: %v", err)
+	}
+	for _, p := range pages {
+		name := filepath.Base(filepath.Dir(p))
+		link := `href="examples/` + name + `/"`
+		if !strings.Contains(string(page), link) {
+			t.Errorf("index.html has no %s", link)
+		}
+		for _, path := range []string{"/examples/" + name + "/", "/examples/" + name + "/main.wasm"} {
+			res, err := http.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("GET %s = %d; want 200 (make wasm builds the example pages)", path, res.StatusCode)
+			}
+		}
+	}
+}

@@ -88,9 +88,6 @@ func TestUnbound(t *testing.T) {
 // TestUnboundUDP asks over UDP with -net udp: the big answer comes back
 // truncated, and the program asks again over TCP.
 func TestUnboundUDP(t *testing.T) {
-	if !udpEnabled {
-		t.Skip("-net udp is off in this build (udpEnabled): wasmnet's Dial does not take udp yet")
-	}
 	server := startUnbound(t)
 	b := exampletest.StartBridge(t, server)
 	for _, r := range runners {

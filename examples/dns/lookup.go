@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -45,19 +44,11 @@ func exchange(ctx context.Context, d *wasmnet.Dialer, network, server string, re
 	return resp, err
 }
 
-// udpEnabled turns on -net udp: UDP first, and TCP again when the answer
-// comes back truncated, as a stub resolver does. It needs a wasmnet whose
-// Dial takes "udp", and a bridge that relays UDP.
-const udpEnabled = true
-
 const networkUsage = `transport: "tcp", or "udp" with a retry over tcp when the answer is truncated`
 
 func checkNetwork(network string) error {
-	switch {
-	case network == "tcp", network == "udp" && udpEnabled:
+	if network == "tcp" || network == "udp" {
 		return nil
-	case network == "udp":
-		return errors.New("-net udp: not in this build: wasmnet cannot dial udp yet")
 	}
 	return fmt.Errorf("-net %q: want tcp or udp", network)
 }

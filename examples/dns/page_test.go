@@ -15,15 +15,11 @@ import (
 )
 
 // TestPageInChromium asks unbound from index.html in headless Chromium, by
-// a click, over UDP with the retry over TCP (over TCP alone while UDP is
-// off).
+// a click, over UDP with the retry over TCP.
 func TestPageInChromium(t *testing.T) {
 	server := startUnbound(t)
 	page := exampletest.StartBridge(t, server).PageURL(t, "examples/dns")
-	network := "tcp"
-	if udpEnabled {
-		network = "udp"
-	}
+	const network = "udp"
 	q := url.Values{"server": {server}, "queries": {strings.Join(args, " ")}, "net": {network}}
 	ctx := browser.New(t, 2*time.Minute)
 	if err := chromedp.Do(ctx,
