@@ -170,6 +170,20 @@ func TestLogExplainsPolicy(t *testing.T) {
 	expectForbidden(t, "https://evil.example", resp, err)
 	b.waitIdle(t)
 
+	// What a token does not grant.
+	tb, key := startTokenBridge(t, Config{Logger: log, Listen: &ListenConfig{Endpoints: true}})
+	ts := tokenSession(t, tb, mint(t, key, Claims{Allow: []string{tb.echoRule()}}), wisp.ExtUDP, wisp.ExtListen)
+	ts.connect(1, "9.9.9.9:443")
+	ts.expectClose(1, wisp.ReasonOutOfScope)
+	ts.send(udpConnect(2, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: tb.echo.Port}))
+	ts.expectClose(2, wisp.ReasonOutOfScope)
+	ts.send(listenPacket(3, "chat.wasmnet.internal", 80))
+	ts.expectClose(3, wisp.ReasonOutOfScope)
+	ts.connect(4, "chat.wasmnet.internal:80")
+	ts.expectClose(4, wisp.ReasonOutOfScope)
+	ts.ws.Close(websocket.StatusNormalClosure, "")
+	tb.waitIdle(t)
+
 	lines := c.lines(t)
 	wantWhy := map[string]string{
 		"allow rule":            "policy allows",
