@@ -158,6 +158,16 @@ func roundTrip(t *testing.T, d *wasmnet.Dialer, addr string) {
 	}
 }
 
+// eventually polls cond until it holds, failing the test after hang.
+func eventually(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	for deadline := time.Now().Add(hang); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v, still not so: %s", hang, what)
+		}
+	}
+}
+
 // closeReason is the Wisp reason a dial or listen failed with.
 func closeReason(t *testing.T, err error) wisp.Reason {
 	t.Helper()
