@@ -34,10 +34,14 @@ type Config struct {
 
 	// OriginPatterns lists the origins, besides the bridge's own, whose
 	// pages may open a session, as host patterns such as
-	// "app.example.com" or "*.example.com" (path.Match syntax), or with a
-	// scheme, "https://app.example.com". Requests without an Origin
-	// header, which browsers always send, are accepted: they come from
-	// programs, which can forge any header.
+	// "app.example.com" or "*.example.com" (path.Match syntax, matched
+	// case-insensitively), or with a scheme, "https://app.example.com".
+	// The host includes a port when the origin has one, so
+	// "app.example.com" does not match "https://app.example.com:8443".
+	// "null" lets in sandboxed frames and file: pages. The bridge's own
+	// origin is the one whose host is the request's Host header. Requests
+	// without an Origin header, which browsers always send, are accepted:
+	// they come from programs, which can forge any header.
 	OriginPatterns []string
 
 	// Tokens, if set, makes the bridge check capability tokens. Nil runs
