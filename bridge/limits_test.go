@@ -267,7 +267,7 @@ func TestLimitMessageSize(t *testing.T) {
 // A Wisp v2 client that never sends its first packet is cut off at
 // HandshakeTimeout.
 func TestLimitHandshakeTimeout(t *testing.T) {
-	b := startBridge(t, Config{HandshakeTimeout: 200 * time.Millisecond})
+	b := startBridge(t, Config{HandshakeTimeout: 500 * time.Millisecond})
 	m := serveMetrics(t, b.h)
 	good := dialV2(t, b)
 	s := &rawSession{t: t, ws: dialWS(t, b.url, "wisp-v2")}
@@ -314,7 +314,7 @@ func TestLimitLiveness(t *testing.T) {
 }
 
 func TestLimitStreamIdle(t *testing.T) {
-	b := startBridge(t, Config{StreamIdleTimeout: 300 * time.Millisecond})
+	b := startBridge(t, Config{StreamIdleTimeout: 500 * time.Millisecond})
 	m := serveMetrics(t, b.h)
 	s := dialV2(t, b)
 	s.connect(1, b.echo.String())

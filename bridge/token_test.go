@@ -486,7 +486,7 @@ func TestTokenLimitRate(t *testing.T) {
 // then the WebSocket closes with CloseTokenExpired.
 func TestTokenExpiresDuringSession(t *testing.T) {
 	b, key := startTokenBridge(t, Config{})
-	tok := mint(t, key, Claims{Allow: []string{b.echoRule()}, Expires: time.Now().Add(2 * time.Second).Unix()})
+	tok := mint(t, key, Claims{Allow: []string{b.echoRule()}, Expires: time.Now().Add(3 * time.Second).Unix()})
 	s := tokenSession(t, b, tok)
 	s.connect(1, b.echo.String())
 	s.data(1, []byte("before"))
