@@ -440,12 +440,15 @@ func (s *session) connect(id uint32, c wisp.Connect) error {
 		ch, run = st, st.run
 	case wisp.StreamUDP:
 		if !s.ext.udp {
-			r := wisp.ReasonInvalid
-			if !s.h.cfg.NoUDP && s.scope.token != nil && !s.scope.udp {
-				r = wisp.ReasonOutOfScope // the token does not grant UDP
+			r, why := wisp.ReasonInvalid, "the client did not negotiate UDP"
+			switch {
+			case s.h.cfg.NoUDP:
+				why = "UDP is off on this bridge"
+			case s.scope.token != nil && !s.scope.udp:
+				r, why = wisp.ReasonOutOfScope, "the token does not grant UDP"
 				s.h.stats.policyRefused[outOfScope].Add(1)
-				s.log.Info("UDP refused: the token does not grant UDP", "stream", id)
 			}
+			s.log.Info("UDP refused", "stream", id, "host", c.Host, "port", c.Port, "reason", r, "why", why)
 			s.control(closePacket(id, r))
 			return nil
 		}
