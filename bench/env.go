@@ -82,7 +82,9 @@ func startEnv() (*env, error) {
 	return e, nil
 }
 
-// startBridge builds bridge/cmd/bridge and runs it, allowing loopback.
+// startBridge builds bridge/cmd/bridge and runs it, allowing loopback,
+// with the command's defaults except for its bandwidth limit (16 MiB/s per
+// session), which would measure itself, and its metrics port.
 func (e *env) startBridge() error {
 	bin := filepath.Join(e.tmp, "bridge")
 	build := exec.Command("go", "build", "-o", bin, "./bridge/cmd/bridge")
@@ -93,7 +95,8 @@ func (e *env) startBridge() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "-addr", addr, "-allow", "127.0.0.1/32", "-log", "warn")
+	cmd := exec.Command(bin, "-addr", addr, "-allow", "127.0.0.1/32", "-log", "warn",
+		"-rate", "0", "-metrics-addr", "")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return err
