@@ -36,7 +36,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q.String() = %q) = %#v, %v", tt.line, got.String(), again, err)
 		}
 	}
-	for _, bad := range []string{"", ":src", ":", "@tags", ": PRIVMSG"} {
+	for _, bad := range []string{"", ":src", ":", "@tags", ": PRIVMSG", ":src :cmd", "PRIV-MSG #a", "12 x", "1234 x"} {
 		if m, err := Parse(bad); err == nil {
 			t.Errorf("Parse(%q) = %#v, want an error", bad, m)
 		}
