@@ -53,12 +53,12 @@ func (s *Server) join(u *user, m Message) {
 			}
 			ch.members[u] = true
 			u.channels[Fold(name)] = ch
+			s.logf("%s joined %s", u.nick, ch.name)
 			s.toChannel(ch, nil, Message{Source: u.source(), Command: "JOIN", Params: []string{ch.name}})
 			if ch.topic != "" {
 				s.topicReply(u, ch)
 			}
 			s.names(u, ch)
-			s.logf("%s joined %s", u.nick, ch.name)
 		}
 	}
 }
@@ -79,9 +79,9 @@ func (s *Server) part(u *user, m Message) {
 			if reason := m.Param(1); reason != "" {
 				parted.Params = append(parted.Params, reason)
 			}
+			s.logf("%s left %s", u.nick, ch.name)
 			s.toChannel(ch, nil, fit(parted))
 			s.leave(u, ch)
-			s.logf("%s left %s", u.nick, ch.name)
 		}
 	}
 }
@@ -112,8 +112,8 @@ func (s *Server) topic(u *user, m Message) {
 	default:
 		ch.topic = cut(m.Params[1], topicLen)
 		ch.topicBy, ch.topicAt = u.nick, time.Now()
-		s.toChannel(ch, nil, fit(Message{Source: u.source(), Command: "TOPIC", Params: []string{ch.name, ch.topic}}))
 		s.logf("%s set the topic of %s: %s", u.nick, ch.name, ch.topic)
+		s.toChannel(ch, nil, fit(Message{Source: u.source(), Command: "TOPIC", Params: []string{ch.name, ch.topic}}))
 	}
 }
 

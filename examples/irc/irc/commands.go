@@ -101,13 +101,13 @@ func (s *Server) privmsg(u *user, m Message) {
 				// Room for the line from the client, not for its source.
 				fail(ErrInputTooLong, "Input line was too long")
 			default:
-				out.Params[0] = ch.name
-				s.toChannel(ch, u, out)
 				if m.Command == "PRIVMSG" {
 					s.logf("<%s:%s> %s", u.nick, ch.name, text)
 				} else {
 					s.logf("-%s:%s- %s", u.nick, ch.name, text)
 				}
+				out.Params[0] = ch.name
+				s.toChannel(ch, u, out)
 			}
 			continue
 		}
@@ -118,9 +118,9 @@ func (s *Server) privmsg(u *user, m Message) {
 		case out.Check() != nil:
 			fail(ErrInputTooLong, "Input line was too long")
 		default:
+			s.logf("%s wrote to %s", u.nick, v.nick)
 			out.Params[0] = v.nick
 			s.send(v, out)
-			s.logf("%s wrote to %s", u.nick, v.nick)
 		}
 	}
 }

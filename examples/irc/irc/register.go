@@ -49,10 +49,10 @@ func (s *Server) nick(u *user, m Message) {
 			s.welcome(u)
 			return
 		}
+		s.logf("%s is now %s", u.nick, nick)
 		changed := Message{Source: u.source(), Command: "NICK", Params: []string{nick}}
 		s.send(u, changed)
 		s.toPeers(u, changed)
-		s.logf("%s is now %s", u.nick, nick)
 		u.nick = nick
 	}
 }
@@ -94,6 +94,7 @@ func (s *Server) welcome(u *user) {
 		return
 	}
 	u.registered, u.pass = true, ""
+	s.logf("%s registered (%s)", u.nick, u.source())
 	s.reply(u, RplWelcome, "Welcome to the "+s.network()+" IRC Network "+u.source())
 	s.reply(u, RplYourHost, "Your host is "+s.name()+", running version "+version)
 	s.reply(u, RplCreated, "This server was created "+s.created.UTC().Format(time.RFC1123))
@@ -103,7 +104,6 @@ func (s *Server) welcome(u *user) {
 		"TOPICLEN="+strconv.Itoa(topicLen), "TARGMAX=PRIVMSG:"+strconv.Itoa(maxTargets)+",NOTICE:"+strconv.Itoa(maxTargets),
 		"NETWORK="+s.network(), "are supported by this server")
 	s.motd(u, Message{})
-	s.logf("%s registered (%s)", u.nick, u.source())
 }
 
 // validNick tells whether nick is a nickname (RFC 2812, section 2.3.1): a

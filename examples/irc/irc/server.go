@@ -35,7 +35,8 @@ type Server struct {
 	PingInterval, PingTimeout time.Duration
 	// Log, if set, gets a line for each thing that happens: connections,
 	// registrations, nickname changes, joins, parts, what is said in
-	// channels (not what users say to each other), quits.
+	// channels (not what users say to each other), quits. Each is logged
+	// before anyone is told of it.
 	Log *log.Logger
 
 	mu        sync.Mutex

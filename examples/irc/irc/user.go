@@ -189,6 +189,13 @@ func (s *Server) quit(u *user, reason string) {
 	if u.overflowed {
 		reason = "SendQ exceeded"
 	}
+	// Logged first, so that the log has it by the time anyone sees the
+	// user go.
+	if u.registered {
+		s.logf("%s quit (%s)", u.nick, reason)
+	} else {
+		s.logf("connection from %s closed (%s)", u.host, reason)
+	}
 	// When the whole server goes, nobody is told of each other leaving.
 	if u.registered && !s.closed {
 		s.toPeers(u, fit(Message{Source: u.source(), Command: "QUIT", Params: []string{reason}}))
@@ -202,9 +209,4 @@ func (s *Server) quit(u *user, reason string) {
 	s.send(u, fit(Message{Command: "ERROR", Params: []string{"Closing Link: " + u.host + " (" + reason + ")"}}))
 	u.gone = true
 	close(u.out)
-	if u.registered {
-		s.logf("%s quit (%s)", u.nick, reason)
-	} else {
-		s.logf("connection from %s closed (%s)", u.host, reason)
-	}
 }
