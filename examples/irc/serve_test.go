@@ -17,6 +17,7 @@ import (
 	"github.com/wasmnet/wasmnet/examples/irc/irc"
 	"github.com/wasmnet/wasmnet/internal/browser"
 	"github.com/wasmnet/wasmnet/internal/exampletest"
+	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
 
 // The server's tests run the program with -listen :0, built for wasip1
@@ -73,6 +74,31 @@ func TestServePageInChromium(t *testing.T) {
 	}
 	chat(t, addr)
 	checkLog(t, browser.WaitText(t, ctx, "#out", "alice quit"))
+}
+
+// TestServeEndpoint has tabs talk to each other without a public port:
+// the server, under wazero, listens on a named endpoint of the bridge;
+// the program as the client, under Node.js, and a native client of the
+// bridge's own reach it by that name.
+func TestServeEndpoint(t *testing.T) {
+	b := exampletest.StartListeningBridge(t)
+	const addr = "chat.wasmnet.internal:6667"
+	out, _ := exampletest.StartWazero(t, "examples/irc", b.URL, nil, "-listen", addr)
+	if got := watchServer(out).address(t); got != addr {
+		t.Fatalf("serving at %q, want %q", got, addr)
+	}
+	d := &wasmnet.Dialer{Bridge: b.URL}
+	defer d.Close()
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nick, say := "wasm_client", "hello through an endpoint"
+	answered := answererOn(t, conn, "native_ep", nick, say)
+	prog := exampletest.RunNode(t, "examples/irc", b.URL, nil,
+		"-server", addr, "-nick", nick, "-channel", "#wasmnet", "-say", say)
+	t.Logf("the client's output:\n%s", prog)
+	checkTalk(t, prog, <-answered, nick, say, "native_ep")
 }
 
 // chat has two native clients talk through the server at addr, over

@@ -147,7 +147,7 @@ func (s *Server) names(u *user, ch *channel) {
 		nicks = append(nicks, v.nick)
 	}
 	slices.SortFunc(nicks, func(a, b string) int { return strings.Compare(Fold(a), Fold(b)) })
-	line := Message{Source: s.name(), Command: RplNamReply, Params: []string{u.nick, "=", ch.name, ""}}
+	line := Message{Source: s.name(), Command: RplNamReply, Params: []string{u.nick, "=", ch.name, ""}, Colon: true}
 	room := MaxLine - 2 - len(line.String())
 	for len(nicks) > 0 {
 		n, size := 1, len(nicks[0])
@@ -192,6 +192,7 @@ func validChannel(name string) bool {
 // fit cuts m's last parameter, a reason or a topic, so that m fits in one
 // line.
 func fit(m Message) Message {
+	m.Colon = true // as send will write it
 	over := len(m.String()) + 2 - MaxLine
 	if over <= 0 || len(m.Params) == 0 {
 		return m

@@ -89,7 +89,7 @@ func (s *Server) privmsg(u *user, m Message) {
 		if t == "" {
 			continue
 		}
-		out := Message{Source: u.source(), Command: m.Command, Params: []string{t, text}}
+		out := Message{Source: u.source(), Command: m.Command, Params: []string{t, text}, Colon: true}
 		if strings.HasPrefix(t, "#") {
 			ch := s.channels[Fold(t)]
 			switch {

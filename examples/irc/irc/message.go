@@ -17,6 +17,10 @@ type Message struct {
 	Source  string            // "nick!user@host" or a server name; empty from a client
 	Command string
 	Params  []string
+	// Colon makes String write the last parameter after a colon even
+	// when it needs none, as servers commonly do: some clients take only
+	// what follows a colon as a message's text. Parse leaves it false.
+	Colon bool
 }
 
 // Nick is the nickname in the message's source, or the whole source when
@@ -91,8 +95,8 @@ func Parse(line string) (Message, error) {
 }
 
 // String formats the message as a line without CR LF. The last parameter
-// gets a colon when it needs one: when it is empty, has a space or starts
-// with a colon.
+// gets a colon when it needs one (when it is empty, has a space or starts
+// with a colon) or when m.Colon asks for one.
 func (m Message) String() string {
 	var b strings.Builder
 	if len(m.Tags) > 0 {
@@ -108,7 +112,7 @@ func (m Message) String() string {
 	b.WriteString(m.Command)
 	for i, p := range m.Params {
 		b.WriteByte(' ')
-		if i == len(m.Params)-1 && (p == "" || strings.ContainsRune(p, ' ') || p[0] == ':') {
+		if i == len(m.Params)-1 && (m.Colon || p == "" || strings.ContainsRune(p, ' ') || p[0] == ':') {
 			b.WriteByte(':')
 		}
 		b.WriteString(p)

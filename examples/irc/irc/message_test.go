@@ -53,6 +53,9 @@ func TestString(t *testing.T) {
 		{Message{Command: "PRIVMSG", Params: []string{"#c", ":)"}}, "PRIVMSG #c ::)"},
 		{Message{Command: "QUIT", Params: []string{""}}, "QUIT :"},
 		{Message{Source: "srv", Command: "001", Params: []string{"wasm", "Welcome"}}, ":srv 001 wasm Welcome"},
+		{Message{Source: "srv", Command: "001", Params: []string{"wasm", "Welcome"}, Colon: true}, ":srv 001 wasm :Welcome"},
+		{Message{Command: "JOIN", Params: []string{"#c"}, Colon: true}, "JOIN :#c"},
+		{Message{Command: "QUIT", Colon: true}, "QUIT"},
 	} {
 		if got := tt.m.String(); got != tt.want {
 			t.Errorf("%#v.String() = %q, want %q", tt.m, got, tt.want)

@@ -370,7 +370,7 @@ func TestServerDeadClient(t *testing.T) {
 	aliceHears("dead QUIT Ping timeout: 1s")
 
 	lines := readAll(t, dead)
-	if !strings.Contains(lines, "\nPING irc.wasmnet\r\n") || !strings.HasSuffix(lines, "\nERROR :Closing Link: 127.0.0.1 (Ping timeout: 1s)\r\n") {
+	if !strings.Contains(lines, "\nPING :irc.wasmnet\r\n") || !strings.HasSuffix(lines, "\nERROR :Closing Link: 127.0.0.1 (Ping timeout: 1s)\r\n") {
 		t.Errorf("the dead client was sent:\n%s", lines)
 	}
 	if lines := readAll(t, mute); lines != "ERROR :Closing Link: 127.0.0.1 (Registration timeout)\r\n" {

@@ -144,10 +144,14 @@ func (u *user) writeLoop() {
 // slow, and has its connection closed, which its reader reports. A
 // message that cannot be sent as one line is dropped, and logged. It runs
 // under s.mu, as every method of Server that takes a *user does.
+//
+// Every message goes with a colon before its last parameter, as from
+// most servers, for clients that look for the text there.
 func (s *Server) send(u *user, m Message) {
 	if u.gone || u.overflowed {
 		return
 	}
+	m.Colon = true
 	if err := m.Check(); err != nil {
 		s.logf("not sent to %s: %v", cmp.Or(u.nick, u.host), err)
 		return
