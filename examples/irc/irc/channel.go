@@ -118,7 +118,7 @@ func (s *Server) topic(u *user, m Message) {
 }
 
 func (s *Server) topicReply(u *user, ch *channel) {
-	s.send(u, fit(Message{Source: s.name(), Command: RplTopic, Params: []string{u.nick, ch.name, ch.topic}}))
+	s.reply(u, RplTopic, ch.name, ch.topic)
 	s.reply(u, RplTopicWhoTime, ch.name, ch.topicBy, strconv.FormatInt(ch.topicAt.Unix(), 10))
 }
 
@@ -167,7 +167,7 @@ func (s *Server) list(u *user, _ Message) {
 	s.reply(u, RplListStart, "Channel", "Users  Name")
 	for _, key := range slices.Sorted(maps.Keys(s.channels)) {
 		ch := s.channels[key]
-		s.send(u, fit(Message{Source: s.name(), Command: RplList, Params: []string{u.nick, ch.name, strconv.Itoa(len(ch.members)), ch.topic}}))
+		s.reply(u, RplList, ch.name, strconv.Itoa(len(ch.members)), ch.topic)
 	}
 	s.reply(u, RplListEnd, "End of LIST")
 }

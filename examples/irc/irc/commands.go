@@ -146,8 +146,7 @@ func (s *Server) quitCmd(u *user, m Message) {
 func (s *Server) who(u *user, m Message) {
 	mask := m.Param(0)
 	reply := func(channel string, v *user) {
-		s.send(u, fit(Message{Source: s.name(), Command: RplWhoReply, Params: []string{
-			u.nick, channel, "~" + v.name, v.host, s.name(), v.nick, "H", "0 " + v.realName}}))
+		s.reply(u, RplWhoReply, channel, "~"+v.name, v.host, s.name(), v.nick, "H", "0 "+v.realName)
 	}
 	if ch := s.channels[Fold(mask)]; ch != nil && strings.HasPrefix(mask, "#") {
 		members := slices.Collect(maps.Keys(ch.members))
@@ -182,7 +181,7 @@ func (s *Server) whois(u *user, m Message) {
 	}
 	if len(chans) > 0 {
 		slices.Sort(chans)
-		s.send(u, fit(Message{Source: s.name(), Command: RplWhoisChannels, Params: []string{u.nick, v.nick, strings.Join(chans, " ")}}))
+		s.reply(u, RplWhoisChannels, v.nick, strings.Join(chans, " "))
 	}
 	s.reply(u, RplWhoisServer, v.nick, s.name(), "wasmnet IRC server")
 	s.reply(u, RplEndOfWhois, v.nick, "End of WHOIS list")

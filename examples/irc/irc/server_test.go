@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // The server's tests run it on a loopback port and talk to it with
@@ -567,5 +568,20 @@ func TestServerClose(t *testing.T) {
 	}
 	if err := drain(alice); !errors.Is(err, io.EOF) {
 		t.Errorf("Next after Close = %v, want EOF", err)
+	}
+}
+
+// What the server relays with a reason or a topic is cut to one line, at
+// a character's start.
+func TestFit(t *testing.T) {
+	m := fit(Message{Source: "nick!~user@10.0.0.1", Command: "QUIT", Params: []string{strings.Repeat("ü", 400)}})
+	line := m.String()
+	if err := m.Check(); err != nil || len(line)+2 < MaxLine-1 || // no more than half a ü lost
+		!utf8.ValidString(line) {
+		t.Errorf("fit made a %d-byte line (%v): %q", len(line)+2, err, line)
+	}
+	short := Message{Command: "PART", Params: []string{"#c", "bye"}}
+	if got := fit(short).String(); got != "PART #c :bye" {
+		t.Errorf("fit(%q) = %q", short, got)
 	}
 }

@@ -165,9 +165,9 @@ func (s *Server) send(u *user, m Message) {
 }
 
 // reply sends u a numeric reply: from the server, addressed to u's
-// nickname ("*" before it has one).
+// nickname ("*" before it has one), its text cut to fit.
 func (s *Server) reply(u *user, code string, params ...string) {
-	s.send(u, Message{Source: s.name(), Command: code, Params: append([]string{cmp.Or(u.nick, "*")}, params...)})
+	s.send(u, fit(Message{Source: s.name(), Command: code, Params: append([]string{cmp.Or(u.nick, "*")}, params...)}))
 }
 
 // toPeers sends m to every user that shares a channel with u, once each.
