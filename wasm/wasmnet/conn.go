@@ -317,6 +317,8 @@ func (c *Conn) Close() error {
 	if !first {
 		return c.opError("close", net.ErrClosed)
 	}
+	c.rd.stop()
+	c.wd.stop()
 	c.s.remove(c.id)
 	c.mu.Lock()
 	for _, ch := range c.chunks {

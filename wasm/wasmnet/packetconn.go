@@ -197,6 +197,8 @@ func (p *PacketConn) Close() error {
 	if !first {
 		return p.opError("close", nil, net.ErrClosed)
 	}
+	p.rd.stop()
+	p.wd.stop()
 	p.mu.Lock()
 	conns := p.conns
 	p.conns = nil
