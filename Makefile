@@ -4,8 +4,10 @@ GO     ?= go
 ADDR   ?= localhost:8080
 GOROOT := $(shell $(GO) env GOROOT)
 
-# Packages that are built for WebAssembly as well as natively.
+# Packages that are built for WebAssembly as well as natively, and the
+# example programs, which are built for it too (the demo is a native server).
 WASM_PKGS := ./wisp/... ./internal/buffer/... ./wasm/...
+EXAMPLES   = $(shell $(GO) list ./examples/... | grep -v /examples/demo)
 
 .PHONY: help run test wasm bench check deps
 
@@ -36,8 +38,8 @@ bench: deps ## measure throughput, latency and memory against raw TCP, wisp-js a
 
 check: ## cross-build native, js and wasip1; vet each; gofmt; go mod tidy leaves no diff
 	$(GO) build ./...
-	GOOS=js GOARCH=wasm $(GO) build $(WASM_PKGS)
-	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_PKGS)
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_PKGS) $(EXAMPLES)
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_PKGS) $(EXAMPLES)
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
 	GOOS=wasip1 GOARCH=wasm $(GO) vet $(WASM_PKGS)
