@@ -36,21 +36,7 @@ func TestListenPacketNoBridge(t *testing.T) {
 // away returns its error instead of waiting for ever.
 func TestPacketConnBridgeLost(t *testing.T) {
 	h, srv, url := startBridge(t)
-	echo, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer echo.Close()
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, from, err := echo.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			echo.WriteTo(buf[:n], from)
-		}
-	}()
+	echo := udpEcho(t)
 
 	d := &wasmnet.Dialer{Bridge: url}
 	defer d.Close()
@@ -84,4 +70,50 @@ func TestPacketConnBridgeLost(t *testing.T) {
 	case <-time.After(20 * time.Second): // a hang guard, not a timing
 		t.Fatal("ReadFrom still waits after the bridge went away")
 	}
+}
+
+// TestEmptyDatagram: a datagram of no bytes is a datagram, both ways, and
+// a Read returns it alone.
+func TestEmptyDatagram(t *testing.T) {
+	_, _, url := startBridge(t)
+	echo := udpEcho(t)
+	d := &wasmnet.Dialer{Bridge: url}
+	defer d.Close()
+	c, err := d.Dial("udp", echo.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second)) // a hang guard
+	buf := make([]byte, 1500)
+	for _, dg := range []string{"", "x", "", "yz"} {
+		if _, err := c.Write([]byte(dg)); err != nil {
+			t.Fatal(err)
+		}
+		n, err := c.Read(buf)
+		if err != nil || string(buf[:n]) != dg {
+			t.Fatalf("Read after writing %q: %q, %v", dg, buf[:n], err)
+		}
+	}
+}
+
+// udpEcho answers each datagram with itself, on a loopback port.
+func udpEcho(t *testing.T) net.PacketConn {
+	t.Helper()
+	echo, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { echo.Close() })
+	go func() {
+		buf := make([]byte, 1<<16)
+		for {
+			n, from, err := echo.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			echo.WriteTo(buf[:n], from)
+		}
+	}()
+	return echo
 }
