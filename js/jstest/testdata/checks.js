@@ -703,6 +703,74 @@ const checks = {
     return { opened: opened.error, closed: closed.error, later: later.error, stats: stats.error, reload };
   },
 
+  // udpFigures measures a connected UDPSocket through the UDP echo
+  // server, for the figures; it asserts nothing. Round trips are one
+  // datagram at a time; a burst sends count datagrams while reading, and
+  // stops reading once the echoes stop coming for idleMs (UDP may drop).
+  async udpFigures({ host, udpEchoPort, echoPort, rounds, count, size, idleMs }) {
+    // What a call into Go costs that does no I/O.
+    const runtime = await load();
+    let t0 = performance.now();
+    for (let i = 0; i < rounds; i++) await runtime.stats();
+    const callUs = ((performance.now() - t0) * 1000) / rounds;
+
+    const socket = new UDPSocket({ remoteAddress: host, remotePort: udpEchoPort });
+    const { readable, writable } = await socket.opened;
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    const small = new Uint8Array(64);
+    t0 = performance.now();
+    for (let i = 0; i < rounds; i++) {
+      await writer.write({ data: small });
+      await reader.read();
+    }
+    const rttUs = ((performance.now() - t0) * 1000) / rounds;
+
+    // The same round trips over a TCPSocket, to compare.
+    let tcpRttUs;
+    {
+      const tcp = new TCPSocket(host, echoPort);
+      const info = await tcp.opened;
+      const w = info.writable.getWriter();
+      const r = info.readable.getReader();
+      t0 = performance.now();
+      for (let i = 0; i < rounds; i++) {
+        await w.write(small);
+        for (let got = 0; got < small.length; ) got += (await r.read()).value.length;
+      }
+      tcpRttUs = ((performance.now() - t0) * 1000) / rounds;
+      w.releaseLock();
+      r.releaseLock();
+      await tcp.close();
+    }
+
+    const data = new Uint8Array(size);
+    let received = 0;
+    let last = performance.now();
+    t0 = last;
+    const reading = (async () => {
+      for (;;) {
+        const idle = new Promise((r) => setTimeout(() => r(null), idleMs));
+        const got = await Promise.race([reader.read(), idle]);
+        if (!got) return;
+        received++;
+        last = performance.now();
+        if (received === count) return;
+      }
+    })();
+    for (let i = 0; i < count; i++) {
+      await writer.ready;
+      writer.write({ data });
+    }
+    await reading;
+    const ms = last - t0;
+    reader.releaseLock();
+    writer.releaseLock();
+    await readable.cancel().catch(() => {});
+    await settled(socket.close());
+    return { callUs, rttUs, tcpRttUs, sent: count, received, mibps: (received * size) / (1 << 20) / (ms / 1000) };
+  },
+
   // throughput measures a TCPSocket and a plain WebSocket to the same
   // host, both ways, for the figures; it asserts nothing.
   async throughput({ host, sourcePort, sinkPort, wsURL, size }) {

@@ -14,7 +14,7 @@ import (
 )
 
 // Version is reported to JavaScript as wasmnet.version.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // api is the state behind globalThis.wasmnet.
 type api struct {
