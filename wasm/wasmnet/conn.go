@@ -99,7 +99,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 			return 0, c.opError("read", errTimeout)
 		}
 		c.mu.Lock()
-		if c.buffered > 0 {
+		if len(c.chunks) > 0 { // not buffered > 0: an empty datagram is one
 			n, ack := c.take(b)
 			c.mu.Unlock()
 			if ack > 0 {

@@ -21,51 +21,9 @@ import (
 // per packet; a read takes what has arrived, up to this.
 const readSize = 128 << 10
 
-// sockets is the table of open sockets, by id.
-type sockets struct {
-	mu   sync.Mutex
-	next int
-	byID map[int]*socket
-}
-
-func (t *sockets) add(s *socket) *socket {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.next++
-	s.id = t.next
-	if t.byID == nil {
-		t.byID = map[int]*socket{}
-	}
-	t.byID[s.id] = s
-	return s
-}
-
-// get looks up the socket named by args[0].
-func (t *sockets) get(args []safejs.Value) (*socket, error) {
-	if len(args) < 1 {
-		return nil, typeError("a socket id is needed")
-	}
-	id, ok := number(args[0])
-	if !ok {
-		return nil, typeError("the socket id must be a number")
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := t.byID[id]
-	if s == nil {
-		return nil, named(invalidState, errors.New("wasmnet: the socket is closed"))
-	}
-	return s, nil
-}
-
-func (t *sockets) remove(s *socket) {
-	t.mu.Lock()
-	delete(t.byID, s.id)
-	t.mu.Unlock()
-}
-
 // socket is a stream as JavaScript sees it: reads and writes go to conn,
-// which is the stream itself or TLS over it.
+// which is the stream itself or TLS over it. A connected UDP socket is one
+// too: each read returns a datagram and each write sends one.
 type socket struct {
 	id     int
 	conn   net.Conn // the stream, or a *tls.Conn over it
@@ -103,11 +61,22 @@ func (s *socket) info() (safejs.Value, error) {
 	return object(fields)
 }
 
+// addAddr sets the address fields of an info object: prefix+"Address"
+// and prefix+"Port".
 func addAddr(fields map[string]any, prefix string, a net.Addr) {
-	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP != nil {
-		fields[prefix+"Address"] = tcp.IP.String()
-		fields[prefix+"Port"] = tcp.Port
-		return
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		if a.IP != nil {
+			fields[prefix+"Address"] = a.IP.String()
+			fields[prefix+"Port"] = a.Port
+			return
+		}
+	case *net.UDPAddr:
+		if a.IP != nil {
+			fields[prefix+"Address"] = a.IP.String()
+			fields[prefix+"Port"] = a.Port
+			return
+		}
 	}
 	if host, port, err := net.SplitHostPort(a.String()); err == nil {
 		fields[prefix+"Address"] = host
@@ -120,7 +89,7 @@ func addAddr(fields map[string]any, prefix string, a net.Addr) {
 // so a page that stops reading stops the bridge sending, by the stream's
 // receive window.
 func (a *api) read(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +106,7 @@ func (a *api) read(args []safejs.Value) (any, error) {
 		s.rbuf = make([]byte, readSize)
 	}
 	n, err := s.conn.Read(s.rbuf[:size])
-	if n > 0 {
+	if n > 0 || err == nil { // an empty UDP datagram is a datagram
 		return webapi.Bytes(s.rbuf[:n])
 	}
 	if err == io.EOF || s.upgraded.Load() {
@@ -149,7 +118,7 @@ func (a *api) read(args []safejs.Value) (any, error) {
 // write(id, data) resolves once the bytes are queued for the bridge, as a
 // write to a kernel socket returns once its data is in the send buffer.
 func (a *api) write(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +150,7 @@ func (a *api) write(args []safejs.Value) (any, error) {
 // everything written before, and reading goes on. Under TLS, close_notify
 // goes first, then the stream's own half-close.
 func (a *api) closeWrite(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, err
 	}
@@ -205,22 +174,16 @@ func (a *api) closeWrite(args []safejs.Value) (any, error) {
 	return nil, nil
 }
 
-// close(id) closes the socket; under TLS it sends close_notify first. A
-// socket that was upgraded with startTls leaves the stream to the TLS
-// socket.
-func (a *api) close(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
-	if err != nil {
-		return nil, nil // closing twice is fine
-	}
-	a.sockets.remove(s)
+// shut closes the socket; under TLS it sends close_notify first. A socket
+// that was upgraded with startTls leaves the stream to the TLS socket.
+func (s *socket) shut() error {
 	if s.upgraded.Load() {
-		return nil, nil
+		return nil
 	}
 	if err := s.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-		return nil, domError(err)
+		return err
 	}
-	return nil, nil
+	return nil
 }
 
 // startTls(id, tls?) hands the stream of socket id to a new socket that
@@ -228,7 +191,7 @@ func (a *api) close(args []safejs.Value) (any, error) {
 // gives the stream up: a read in progress there ends with null, later
 // writes fail. If the handshake fails, the stream is closed.
 func (a *api) startTLS(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +205,7 @@ func (a *api) startTLS(args []safejs.Value) (any, error) {
 	if !s.upgraded.CompareAndSwap(false, true) {
 		return nil, errUpgraded
 	}
-	a.sockets.remove(s)
+	a.handles.remove(s.id)
 	// Wake a read in progress (a deadline leaves the stream usable), and
 	// wait for it and for a write in progress to finish.
 	s.stream.SetReadDeadline(time.Unix(1, 0))
@@ -260,7 +223,13 @@ func (a *api) startTLS(args []safejs.Value) (any, error) {
 		s.stream.Close()
 		return nil, err
 	}
-	return a.sockets.add(&socket{conn: t, stream: s.stream}).info()
+	return a.addSocket(&socket{conn: t, stream: s.stream})
+}
+
+// addSocket puts s in the table and describes it to JavaScript.
+func (a *api) addSocket(s *socket) (safejs.Value, error) {
+	s.id = a.handles.add(s)
+	return s.info()
 }
 
 var errUpgraded = named(invalidState, errors.New("wasmnet: startTls() has taken over this socket; use the socket it returned"))
