@@ -545,13 +545,22 @@ func (s *session) count(ch channel, n int64) {
 	}
 }
 
-// remove forgets a channel. It reports whether it was still there.
-func (s *session) remove(id uint32) bool {
+// remove forgets a channel and, unless r is zero, sends the client a
+// CLOSE with reason r. It reports whether the channel was still there.
+//
+// The CLOSE is queued under mu, before a draining session queues its end
+// (which follows at once when its last channel goes): queued after the
+// end, the last stream's CLOSE was dropped, and a client could not tell
+// that stream's end from a cut connection.
+func (s *session) remove(id uint32, r wisp.Reason) bool {
 	s.mu.Lock()
 	ch, ok := s.streams[id]
 	if ok {
 		delete(s.streams, id)
 		s.count(ch, -1)
+		if r != 0 {
+			s.control(closePacket(id, r))
+		}
 	}
 	empty := len(s.streams) == 0
 	s.mu.Unlock()
