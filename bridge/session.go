@@ -214,6 +214,9 @@ func (s *session) run() {
 	s.wcancel()
 	<-writeDone
 	s.wg.Wait()
+	// The write loop may have stopped on a failed write before ctx ended,
+	// and streams went on queueing until it did: release what they left.
+	s.dropQueue()
 	s.w.closeNow()
 	s.log.Log(context.Background(), end.level, "session closed: "+end.msg, "status", int(end.code),
 		"duration", time.Since(s.start).Round(time.Millisecond))
@@ -618,12 +621,7 @@ func (s *session) writeLoop() {
 		select {
 		case <-s.qready:
 		case <-s.ctx.Done():
-			s.qmu.Lock()
-			for _, m := range s.queue {
-				s.release(m)
-			}
-			s.queue = nil
-			s.qmu.Unlock()
+			s.dropQueue()
 			return
 		}
 		s.qmu.Lock()
@@ -674,6 +672,17 @@ func (s *session) writeLoop() {
 			s.w.closeNow()
 			return
 		}
+	}
+}
+
+// dropQueue releases what waits to be written to the client.
+func (s *session) dropQueue() {
+	s.qmu.Lock()
+	queue := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	for _, m := range queue {
+		s.release(m)
 	}
 }
 
