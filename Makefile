@@ -30,6 +30,7 @@ deps: ## install what the tests need: npm packages, and Debian's chromium if mis
 test: deps wasm ## run every test: native with -race, inside wasm (wazero, Node), interop, browsers; tsc on js/
 	js/node_modules/.bin/tsc --noEmit -p js/typecheck
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 10m -run '^(TestLoad|TestSlowReadersBounded)$$' -v ./bridge/ # load: too slow under -race
 
 fuzz: ## fuzz the packet decoder and the bridge's sessions, 20s each (FUZZTIME=5m for longer)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./wisp/
