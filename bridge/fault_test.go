@@ -13,12 +13,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/wasmnet/wasmnet/internal/services"
 	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
 
@@ -169,7 +171,7 @@ func TestVanishedClientReleasesDestinations(t *testing.T) {
 				IdleTimeout: time.Second,
 			})
 			dest := listen(t, nil)
-			p := newCutProxy(t, b.url[len("ws://"):len(b.url)-1], frozen)
+			p := newCutProxy(t, strings.TrimSuffix(strings.TrimPrefix(b.url, "ws://"), "/"), frozen)
 			d := &wasmnet.Dialer{Bridge: p.url(), Timeout: hang}
 			t.Cleanup(func() { p.stop(); d.Close() }) // the proxy first, so that Close does not wait
 
@@ -222,7 +224,12 @@ func pinged(h *Handler) bool {
 // then serves new dials on the same Dialer, as a page would without
 // reloading.
 func TestBridgeRestartUnderLoad(t *testing.T) {
-	echo := loopbackBridge(t).echo.String() // an echo server; its bridge is not used
+	es, err := services.Echo("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { es.Close() })
+	echo := es.Addr().String()
 	rule := mustRule(t, "127.0.0.1/32")
 	// start serves a new bridge on addr and returns its address and how
 	// to stop it at once.

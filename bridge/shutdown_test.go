@@ -235,8 +235,7 @@ func TestShutdownDrains(t *testing.T) {
 		t.Fatalf("session without streams ended with %v, want status 1001", l.end)
 	}
 	// So has cc, once its only stream finished: before the pending cut.
-	ccLog := <-logs[cc]
-	logs[cc] = func() <-chan *sessionLog { c := make(chan *sessionLog, 1); c <- ccLog; return c }()
+	got := map[*rawSession]*sessionLog{cc: <-logs[cc]}
 
 	// At the deadline the held streams are cut, each with a CLOSE.
 	waitFor(t, "the finishing streams to end", func() bool {
@@ -252,8 +251,9 @@ func TestShutdownDrains(t *testing.T) {
 		t.Fatal("Shutdown did not return after its context ended")
 	}
 
+	got[a], got[bb] = <-logs[a], <-logs[bb]
 	for _, s := range []*rawSession{a, bb, cc} {
-		l := <-logs[s]
+		l := got[s]
 		if websocket.CloseStatus(l.end) != websocket.StatusGoingAway {
 			t.Errorf("session ended with %v, want status 1001", l.end)
 		}
