@@ -1,10 +1,11 @@
 package bridge
 
 // Faults, seen through the real native wasmnet client: a destination that
-// resets, a client that vanishes without a close, and a bridge restarted
-// under load.
+// resets, a client that vanishes without a close (its connection goes
+// silent, or its process is killed), and a bridge restarted under load.
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -320,4 +322,72 @@ func TestBridgeRestartUnderLoad(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+const clientProcessEnv = "WASMNET_CLIENT_PROCESS"
+
+// TestClientProcess is not a test of its own: started by
+// TestKilledClientReleasesDestinations, it dials a destination through a
+// bridge, proves the stream works, says "ready" and waits to be killed.
+func TestClientProcess(t *testing.T) {
+	spec := os.Getenv(clientProcessEnv)
+	if spec == "" {
+		t.Skip("the client process of TestKilledClientReleasesDestinations, which starts it")
+	}
+	url, dest, _ := strings.Cut(spec, " ")
+	d := &wasmnet.Dialer{Bridge: url, Timeout: hang}
+	c, err := d.Dial("tcp", dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.WriteString("ready\n")
+	io.Copy(io.Discard, os.Stdin) // until killed
+}
+
+// A client process killed mid-stream loses its session at once (its
+// kernel closes the socket under the WebSocket), and the bridge resets
+// the destination of its stream.
+func TestKilledClientReleasesDestinations(t *testing.T) {
+	b := loopbackBridge(t)
+	dest := listen(t, nil)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestClientProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), clientProcessEnv+"="+b.url+" "+dest.addr())
+	cmd.Stderr = testLog{t}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	conn := dest.accept(t)
+	if _, err := io.ReadFull(conn, make([]byte, 1)); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	if line != "ready\n" {
+		t.Fatalf("the client process said %q", line)
+	}
+
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(hang))
+	n, err := conn.Read(make([]byte, 1))
+	if n != 0 || (err != io.EOF && !errors.Is(err, syscall.ECONNRESET)) {
+		t.Fatalf("destination: read %d bytes, %v; want the bridge's reset or EOF", n, err)
+	}
+	b.waitIdle(t)
 }
