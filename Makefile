@@ -3,13 +3,14 @@
 GO     ?= go
 ADDR   ?= localhost:8080
 GOROOT := $(shell $(GO) env GOROOT)
+FUZZTIME ?= 20s
 
 # Packages that are built for WebAssembly as well as natively, and the
 # example programs, which are built for it too (the demo is a native server).
 WASM_PKGS := ./wisp/... ./internal/buffer/... ./wasm/...
 EXAMPLES   = $(shell $(GO) list ./examples/... | grep -v /examples/demo)
 
-.PHONY: help run test wasm bench check deps
+.PHONY: help run test fuzz wasm bench check deps
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z]+:.*## /{printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +32,11 @@ deps: ## install what the tests need: npm packages, and Debian's chromium if mis
 test: deps wasm ## run every test: native with -race, inside wasm (wazero, Node), interop, browsers; tsc on js/
 	js/node_modules/.bin/tsc --noEmit -p js/typecheck
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 10m -run '^(TestLoad|TestSlowReadersBounded)$$' -v ./bridge/ # load: too slow under -race
+
+fuzz: ## fuzz the packet decoder and the bridge's sessions, 20s each (FUZZTIME=5m for longer)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./wisp/
+	$(GO) test -run '^$$' -fuzz '^FuzzSession$$' -fuzztime $(FUZZTIME) ./bridge/
 
 bench: deps ## measure throughput, latency and memory against raw TCP, wisp-js and websockify
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./wasm/wasmnet/
