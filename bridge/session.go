@@ -568,7 +568,7 @@ func (s *session) remove(id uint32, r wisp.Reason) bool {
 			s.control(closePacket(id, r))
 		}
 	}
-	empty := len(s.streams) == 0
+	empty := len(s.streams) == 0 && s.resolves == 0
 	s.mu.Unlock()
 	if ok && empty && s.draining.Load() {
 		s.finish(shutdownEnd())

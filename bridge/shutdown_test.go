@@ -314,3 +314,32 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestShutdownWaitsForLookups: a draining session with a lookup in
+// progress and no stream answers the lookup before it closes.
+func TestShutdownWaitsForLookups(t *testing.T) {
+	dns := startDNS(t)
+	dns.set("slow.test", "93.184.216.34") // a public address, which the answer may show
+	release := dns.hold("slow.test")
+	defer release()
+	b := startBridge(t, Config{Resolver: dns.resolver(), Policy: Policy{Allow: []Rule{mustRule(t, "*")}}})
+	s := dialV2(t, b, wisp.ExtResolve)
+	s.send(wisp.Packet{Type: wisp.TypeResolve, Stream: 1, Query: wisp.Query{Type: wisp.QueryIP, Name: "slow.test"}})
+	for name := range dns.asked {
+		if name == "slow.test" {
+			break
+		}
+	}
+
+	drained := make(chan error, 1)
+	go func() { drained <- b.h.Shutdown(context.Background()) }()
+	waitFor(t, "the bridge to begin draining", func() bool { return b.h.draining.Load() })
+	release()
+	if p := s.nextOn(1); p.Type != wisp.TypeResolved || p.Answer.Status != wisp.StatusOK {
+		t.Fatalf("the lookup in progress during the drain: got %v %+v, want its RESOLVED", p.Type, p.Answer)
+	}
+	s.expectSessionClosed(websocket.StatusGoingAway, "wasmnet: bridge shutting down")
+	if err := <-drained; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
