@@ -17,9 +17,9 @@ type testDNS struct {
 	addr string
 
 	mu      sync.Mutex
-	records map[string][]netip.Addr // by lower-case name without the root dot
-	held    map[string]chan struct{}  // names whose answers wait until closed
-	asked   chan string               // names asked, if a test listens
+	records map[string][]netip.Addr  // by lower-case name without the root dot
+	held    map[string]chan struct{} // names whose answers wait until closed
+	asked   chan string              // names asked, if a test listens
 }
 
 func startDNS(t *testing.T) *testDNS {

@@ -302,8 +302,14 @@ func serve(ctx context.Context, stop context.CancelFunc, args []string, stderr i
 	log.Info("shutting down: no new sessions; draining streams", "deadline", o.drainTimeout)
 	drain, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
 	defer cancel()
-	go srv.Shutdown(drain) // stops accepting; hijacked WebSockets are the handler's
+	// The server goes on answering while the streams drain: /healthz and
+	// new sessions get 503, so that a load balancer moves clients away
+	// rather than seeing connections refused. Hijacked WebSockets are the
+	// handler's, not the server's.
 	err = h.Shutdown(drain)
+	done, cancelDone := context.WithTimeout(context.Background(), 5*time.Second)
+	srv.Shutdown(done) // idle HTTP connections, and requests in flight
+	cancelDone()
 	for _, s := range side {
 		s.Close()
 	}

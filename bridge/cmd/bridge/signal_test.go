@@ -7,9 +7,11 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 	"github.com/wasmnet/wasmnet/wisp"
@@ -195,18 +199,21 @@ func TestSIGTERMDrainsAndExits(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.waitLog(t, "shutting down")
-	// New connections are no longer taken, once the drain has begun.
-	deadline := time.Now().Add(signalHang)
-	for {
-		conn, err := net.Dial("tcp", b.addr)
-		if err != nil {
-			break
-		}
-		conn.Close()
-		if time.Now().After(deadline) {
-			t.Fatal("the draining bridge still accepts connections")
-		}
-		time.Sleep(5 * time.Millisecond)
+	// While it drains, the bridge still answers, so that a load balancer
+	// moves clients away: /healthz and new sessions get 503.
+	res, err := http.Get("http://" + b.addr + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz during the drain: %v; want 503", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/healthz during the drain: %d; want 503", res.StatusCode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), signalHang)
+	_, res, err = websocket.Dial(ctx, "ws://"+b.addr+"/wisp/", &websocket.DialOptions{Subprotocols: []string{"wisp-v2"}})
+	cancel()
+	if err == nil || res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a new session during the drain: %v (response %v); want 503", err, res)
 	}
 	// The stream is still served while the bridge drains.
 	signalExchange(t, c, dest, "during the drain")
