@@ -65,6 +65,41 @@ func many(e *env, sessions, streams, bytes int) error {
 	return nil
 }
 
+// idle is issue 2's memory figure: what an idle stream costs the bridge,
+// with as little per-session cost in it as can be: 10,000 streams over a
+// few sessions, each after one round trip.
+func idle(e *env, sessions, streams int) error {
+	b, err := e.newBridge("WASMNET_MAX_SESSIONS_PER_IP=-1", fmt.Sprintf("WASMNET_MAX_STREAMS=%d", streams))
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	echo, err := load.Echo("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer echo.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	before, err := load.ReadProc(b.pid)
+	if err != nil {
+		return err
+	}
+	f, err := load.Open(ctx, b.url, echo.Addr(), sessions, streams)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	time.Sleep(2 * time.Second) // let the bridge settle
+	after, err := load.ReadProc(b.pid)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\n%d idle streams over %d sessions: bridge RSS %s before, %s after: %.2f KiB per stream\n",
+		f.Streams(), sessions, load.MiB(before.RSS), load.MiB(after.RSS), float64(after.RSS-before.RSS)/float64(f.Streams())/1024)
+	return nil
+}
+
 // slow is issue 5's memory bound: clients that stop reading while their
 // destinations keep sending, watched for a while. Half are wasmnet
 // programs that never Read, half raw clients that never read their

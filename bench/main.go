@@ -34,12 +34,14 @@ func main() {
 	sessions := flag.Int("sessions", 1000, "sessions for the load figures (0 skips them)")
 	streams := flag.Int("streams", 10, "streams per session for the load figures")
 	kib := flag.Int("kib", 64, "KiB each stream sends and gets back in the load figures")
+	idleSessions := flag.Int("idle-sessions", 10, "sessions carrying the 10,000 idle streams of the per-stream memory figure (0 skips it)")
 	slowClients := flag.Int("slow", 100, "clients that stop reading (0 skips the figure)")
 	slowFor := flag.Duration("slow-for", time.Minute, "how long to watch the clients that stop reading")
 	flag.Parse()
 
 	cfg := config{compare: *compare, runs: 5, bytes: 256 << 20, parallelBytes: 256 << 20, samples: 500,
-		sessions: *sessions, streams: *streams, streamBytes: *kib << 10, slow: *slowClients, slowFor: *slowFor}
+		sessions: *sessions, streams: *streams, streamBytes: *kib << 10, idleSessions: *idleSessions,
+		slow: *slowClients, slowFor: *slowFor}
 	if *quick {
 		cfg.runs, cfg.bytes, cfg.parallelBytes, cfg.samples = 3, 64<<20, 64<<20, 200
 		cfg.sessions, cfg.slowFor = min(cfg.sessions, 200), min(cfg.slowFor, 10*time.Second)
@@ -61,6 +63,7 @@ type config struct {
 	samples       int // dial-to-first-byte samples
 
 	sessions, streams, streamBytes int           // the load figures
+	idleSessions                   int           // sessions of the idle-stream figure
 	slow                           int           // clients that stop reading
 	slowFor                        time.Duration // how long they are watched
 }
@@ -87,6 +90,12 @@ func run(cfg config) error {
 		fmt.Fprintf(os.Stderr, "opening %d sessions of %d streams...\n", cfg.sessions, cfg.streams)
 		if err := many(env, cfg.sessions, cfg.streams, cfg.streamBytes); err != nil {
 			return fmt.Errorf("load: %w", err)
+		}
+	}
+	if cfg.idleSessions > 0 {
+		fmt.Fprintf(os.Stderr, "opening 10000 idle streams over %d sessions...\n", cfg.idleSessions)
+		if err := idle(env, cfg.idleSessions, 10000/cfg.idleSessions); err != nil {
+			return fmt.Errorf("idle streams: %w", err)
 		}
 	}
 	if cfg.slow > 0 {

@@ -86,7 +86,14 @@ func (st *stream) run() {
 		st.s.control(openedPacket(st.id, conn))
 	}
 	st.drain()
-	st.readLoop()
+	// The read loop gets a goroutine of its own, with a small stack:
+	// dialing grows this one's to several KiB, which an idle stream would
+	// otherwise keep for as long as it is open.
+	st.s.wg.Add(1)
+	go func() {
+		defer st.s.wg.Done()
+		st.readLoop()
+	}()
 }
 
 // runAccepted relays a connection that arrived at a listener: the client
