@@ -1,0 +1,168 @@
+package jstest
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/profiler"
+	"github.com/chromedp/chromedp"
+)
+
+var profileDir = flag.String("profile", "", "profile the page's bulk transfers with the DevTools CPU profiler and write .cpuprofile files (which DevTools opens) to this folder")
+
+// TestProfile is a tool, not a test: it runs testdata/profile.js's
+// transfers on a page under the DevTools CPU profiler, writes each profile
+// to the -profile folder and logs where the time went, by function (wasm
+// functions carry their Go names). It asserts nothing.
+//
+//	go test ./js/jstest -run Profile -profile /tmp/prof -v
+func TestProfile(t *testing.T) {
+	if *profileDir == "" {
+		t.Skip("profiles are taken on request: go test ./js/jstest -run Profile -profile DIR -v")
+	}
+	if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	e := startEnv(t)
+	ctx := e.page(t)
+	const size = 32 << 20
+	type result struct {
+		Bytes int64
+		MS    float64
+		Stats map[string]any
+	}
+	do := func(part string, cfg map[string]any) result {
+		c, _ := json.Marshal(cfg)
+		expr := fmt.Sprintf(`import("/js/jstest/testdata/profile.js").then((m) => m[%q](%s))`, part, c)
+		raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r result
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	mibps := func(r result) float64 { return float64(r.Bytes) / (1 << 20) / (r.MS / 1000) }
+	// Unprofiled runs first, interleaved, for figures to compare within
+	// the run: each TCPSocket transfer against a plain WebSocket's.
+	rates := map[string][]float64{}
+	for range 3 {
+		for _, part := range []string{"tcpDown", "wsDown", "tcpUp", "wsUp"} {
+			rates[part] = append(rates[part], mibps(do(part, e.with("size", size))))
+		}
+	}
+	median := func(v []float64) float64 {
+		v = append([]float64(nil), v...)
+		sort.Float64s(v)
+		return v[len(v)/2]
+	}
+	for _, p := range [][2]string{{"tcpDown", "wsDown"}, {"tcpUp", "wsUp"}} {
+		a, b := median(rates[p[0]]), median(rates[p[1]])
+		t.Logf("%s median %.1f MiB/s %v, %s median %.1f MiB/s %v: ratio %.2f", p[0], a, rates[p[0]], p[1], b, rates[p[1]], a/b)
+	}
+	for _, part := range []string{"tcpDown", "tcpUp"} {
+		if _, err := chromedp.Call(ctx, profiler.Enable, cdp.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Call(ctx, profiler.SetSamplingInterval, profiler.SetSamplingIntervalParams{Interval: 100}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Call(ctx, profiler.Start, cdp.Empty{}); err != nil {
+			t.Fatal(err)
+		}
+		r := do(part, e.with("size", size))
+		res, err := chromedp.Call(ctx, profiler.Stop, cdp.Empty{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := res.Profile
+		data, _ := json.Marshal(p)
+		file := filepath.Join(*profileDir, part+".cpuprofile")
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d bytes in %.0f ms (%.1f MiB/s); profile in %s", part, r.Bytes, r.MS, float64(r.Bytes)/(1<<20)/(r.MS/1000), file)
+		t.Logf("stats after: %v", r.Stats)
+		logProfile(t, p)
+	}
+}
+
+// logProfile logs the functions with the most self time, and the most
+// total time (self and callees), in sampled time.
+func logProfile(t *testing.T, p *profiler.Profile) {
+	byID := map[int64]*profiler.ProfileNode{}
+	parent := map[int64]int64{}
+	for _, n := range p.Nodes {
+		byID[n.ID] = n
+		for _, c := range n.Children {
+			parent[c] = n.ID
+		}
+	}
+	name := func(n *profiler.ProfileNode) string {
+		f := n.CallFrame.FunctionName
+		if f == "" {
+			f = "(anonymous)"
+		}
+		u := n.CallFrame.URL
+		if i := strings.LastIndex(u, "/"); i >= 0 {
+			u = u[i+1:]
+		}
+		if u != "" {
+			f += " " + u + ":" + fmt.Sprint(n.CallFrame.LineNumber+1)
+		}
+		return f
+	}
+	self := map[string]int64{}
+	total := map[string]int64{}
+	var all int64
+	for i, id := range p.Samples {
+		d := int64(100)
+		if i+1 < len(p.TimeDeltas) {
+			d = p.TimeDeltas[i+1]
+		}
+		all += d
+		n := byID[id]
+		self[name(n)] += d
+		seen := map[string]bool{}
+		for x := id; ; {
+			nm := name(byID[x])
+			if !seen[nm] {
+				seen[nm] = true
+				total[nm] += d
+			}
+			px, ok := parent[x]
+			if !ok {
+				break
+			}
+			x = px
+		}
+	}
+	top := func(m map[string]int64, what string, k int) {
+		type kv struct {
+			k string
+			v int64
+		}
+		var s []kv
+		for k, v := range m {
+			s = append(s, kv{k, v})
+		}
+		sort.Slice(s, func(i, j int) bool { return s[i].v > s[j].v })
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s (of %.0f ms sampled):\n", what, float64(all)/1000)
+		for i := 0; i < k && i < len(s); i++ {
+			fmt.Fprintf(&b, "  %6.1f%% %8.1f ms  %s\n", 100*float64(s[i].v)/float64(all), float64(s[i].v)/1000, s[i].k)
+		}
+		t.Log(b.String())
+	}
+	top(self, "self time", 45)
+	top(total, "total time", 45)
+}
