@@ -26,6 +26,8 @@ export class TCPSocket {
   #readable = null;
   #writable = null;
   #readableController = null;
+  #take = null; // takes what Go pushes (see #deliver); held here, for Go holds it weakly
+  #paused = true; // Go waits for resume() before it reads on
   #writableController = null;
   #readDone = false; // the readable is closed, cancelled or errored
   #writeDone = false; // likewise the writable
@@ -165,14 +167,18 @@ export class TCPSocket {
         start: (c) => {
           this.#readableController = c;
         },
-        // Go is asked for data only when the page reads: with no
-        // high-water mark, a page that stops reading stops the bridge, by
-        // the stream's receive window, and memory stays bounded.
-        pull: (c) => this.#pull(c),
+        // Go pushes what it reads (#deliver) for as long as the stream
+        // wants more, and waits for pull() when it does not. With a
+        // high-water mark of one byte, Go reads at most one chunk ahead of
+        // the page: a page that stops reading stops the bridge, by the
+        // stream's receive window, and memory stays bounded.
+        pull: () => this.#pull(),
         cancel: () => this.#readFinished(null),
       },
-      { highWaterMark: 0 },
+      { highWaterMark: 1 },
     );
+    this.#take = (chunk) => this.#deliver(chunk);
+    raw.pipe(this.#take);
     const size = this.#options.sendBufferSize;
     this.#writable = new WritableStream(
       {
@@ -197,31 +203,36 @@ export class TCPSocket {
     return info;
   }
 
-  async #pull(controller) {
-    const view = controller.byobRequest?.view;
-    let chunk;
-    try {
-      chunk = await this.#raw.read(view?.byteLength);
-    } catch (err) {
-      // A stream that fails to read is broken both ways.
-      if (!this.#readDone) {
-        controller.error(err);
-        this.#readFinished(err);
-      }
-      if (!this.#writeDone) {
-        this.#writableController.error(err);
-        this.#writeFinished(err);
-      }
-      return;
+  #pull() {
+    if (!this.#paused || this.#readDone) return;
+    this.#paused = false;
+    this.#raw.resume();
+  }
+
+  // #deliver takes what Go read: a Uint8Array, null at the end, or the
+  // exception that ended the stream. It returns whether Go should read on.
+  #deliver(chunk) {
+    if (this.#readDone) return false; // cancelled, or given up to startTls
+    const controller = this.#readableController;
+    if (chunk instanceof Uint8Array) {
+      controller.enqueue(chunk);
+      this.#paused = !(controller.desiredSize > 0);
+      return !this.#paused;
     }
-    if (this.#readDone) return; // cancelled while Go was reading
     if (chunk === null) {
       controller.close();
       controller.byobRequest?.respond(0);
       this.#readFinished(null);
-      return;
+      return false;
     }
-    controller.enqueue(chunk);
+    // A stream that fails to read is broken both ways.
+    controller.error(chunk);
+    this.#readFinished(chunk);
+    if (!this.#writeDone) {
+      this.#writableController.error(chunk);
+      this.#writeFinished(chunk);
+    }
+    return false;
   }
 
   async #write(chunk) {

@@ -53,6 +53,14 @@ export interface RawSocket {
   readonly tls?: TLSInfo;
   /** The next bytes, at most max (default 128 KiB), or null at the end. */
   read(max?: number): Promise<Uint8Array | null>;
+  /** Has the runtime push the socket's bytes to take instead, once asked
+   * with resume(): it reads what has arrived (at most 128 KiB at a time)
+   * and calls take with it, and reads on for as long as take returns
+   * true. take gets null at the end of the stream, or the exception that
+   * ended it. The socket holds take only weakly: keep it alive. */
+  pipe(take: (chunk: Uint8Array | null | Error) => boolean): void;
+  /** Asks a piped socket for more, after take returned false. */
+  resume(): void;
   /** Resolves once the runtime has taken the bytes. */
   write(data: BufferSource): Promise<void>;
   /** Half-close: the peer reads EOF; reading goes on. */
@@ -103,6 +111,9 @@ export interface GoRuntime {
   readonly version: string;
   dial(host: string, port: number, options?: DialOptions): Promise<GoSocketInfo>;
   read(id: number, max?: number): Promise<Uint8Array | null>;
+  /** Returns at once: an exception to throw, or nothing. */
+  pipe(id: number, deliver: (id: number, chunk: Uint8Array | null | Error) => boolean): Error | undefined;
+  resume(id: number): Error | undefined;
   write(id: number, data: BufferSource): Promise<void>;
   closeWrite(id: number): Promise<void>;
   close(id: number): Promise<void>;

@@ -18,6 +18,10 @@ let go = null; // the Go instance, to see whether it exited
 let exitCode = null; // the code it exited with
 let failure = null; // why the runtime died, once it has
 const pending = new Set(); // reject functions of calls into Go not yet settled
+// The functions that take each piped socket's data, by socket id, held
+// weakly: the socket holds its own, so a dropped socket can still be
+// collected (and closed by the finalizer below).
+const pipes = new Map();
 
 // The Go runtime prints a panic to fd 2 before it exits; keep the tail so
 // that the error can say what happened.
@@ -96,6 +100,8 @@ function die() {
   }
   for (const reject of pending) reject(failure);
   pending.clear();
+  for (const ref of pipes.values()) ref.deref()?.(failure);
+  pipes.clear();
   throw failure;
 }
 
@@ -135,6 +141,28 @@ function call(fn) {
   });
 }
 
+// deliver is what Go calls with a piped socket's data: a Uint8Array, or
+// null or an exception at the end. It returns whether to go on.
+function deliver(id, chunk) {
+  const take = pipes.get(id)?.deref();
+  if (!(chunk instanceof Uint8Array) || !take) pipes.delete(id);
+  return take ? take(chunk) : false;
+}
+
+// sync runs fn, a call into Go that returns at once: nothing, or an
+// exception to throw.
+function sync(fn) {
+  if (failure) throw failure;
+  const err = fn();
+  if (go.exited) {
+    try {
+      die();
+    } catch {}
+    throw failure;
+  }
+  if (err) throw err;
+}
+
 // Sockets that are dropped without close() are closed when collected, so
 // that Go does not keep their streams for ever.
 let finalizer = null;
@@ -149,6 +177,11 @@ function runtime(api, memory) {
     const sock = {
       ...fields,
       read: (max) => call(() => api.read(id, max)),
+      pipe: (take) => {
+        pipes.set(id, new WeakRef(take));
+        sync(() => api.pipe(id, deliver));
+      },
+      resume: () => sync(() => api.resume(id)),
       write: (data) => call(() => api.write(id, data)),
       closeWrite: () => call(() => api.closeWrite(id)),
       close: () => {

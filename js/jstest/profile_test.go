@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,9 +57,13 @@ func TestProfile(t *testing.T) {
 	// Unprofiled runs first, interleaved, for figures to compare within
 	// the run: each TCPSocket transfer against a plain WebSocket's.
 	rates := map[string][]float64{}
-	for range 3 {
+	for range 5 {
 		for _, part := range []string{"tcpDown", "wsDown", "tcpUp", "wsUp"} {
-			rates[part] = append(rates[part], mibps(do(part, e.with("size", size))))
+			cfg := e.with("size", size)
+			if v := os.Getenv("PROFILE_RBS"); v != "" {
+				cfg["receiveBufferSize"], _ = strconv.Atoi(v)
+			}
+			rates[part] = append(rates[part], mibps(do(part, cfg)))
 		}
 	}
 	median := func(v []float64) float64 {
@@ -65,11 +71,22 @@ func TestProfile(t *testing.T) {
 		sort.Float64s(v)
 		return v[len(v)/2]
 	}
+	best := func(v []float64) float64 { return slices.Max(v) }
 	for _, p := range [][2]string{{"tcpDown", "wsDown"}, {"tcpUp", "wsUp"}} {
 		a, b := median(rates[p[0]]), median(rates[p[1]])
-		t.Logf("%s median %.1f MiB/s %v, %s median %.1f MiB/s %v: ratio %.2f", p[0], a, rates[p[0]], p[1], b, rates[p[1]], a/b)
+		t.Logf("%s median %.1f MiB/s, %s median %.1f MiB/s: ratio %.2f; best %.1f and %.1f: ratio %.2f", p[0], a, p[1], b, a/b, best(rates[p[0]]), best(rates[p[1]]), best(rates[p[0]])/best(rates[p[1]]))
 	}
-	for _, part := range []string{"tcpDown", "tcpUp"} {
+	if os.Getenv("SENDCOST") != "" {
+		for range 3 {
+			r := do("sendCost", e.with("size", size))
+			t.Logf("sendCost: %.1f MiB/s, %v", mibps(r), r.Stats)
+		}
+	}
+	parts := []string{"tcpDown", "tcpUp"}
+	if p := os.Getenv("PROFILE_PARTS"); p != "" {
+		parts = strings.Fields(p)
+	}
+	for _, part := range parts {
 		if _, err := chromedp.Call(ctx, profiler.Enable, cdp.Empty{}); err != nil {
 			t.Fatal(err)
 		}
@@ -92,13 +109,13 @@ func TestProfile(t *testing.T) {
 		}
 		t.Logf("%s: %d bytes in %.0f ms (%.1f MiB/s); profile in %s", part, r.Bytes, r.MS, float64(r.Bytes)/(1<<20)/(r.MS/1000), file)
 		t.Logf("stats after: %v", r.Stats)
-		logProfile(t, p)
+		logProfile(t, p, float64(r.Bytes)/(1<<20))
 	}
 }
 
 // logProfile logs the functions with the most self time, and the most
 // total time (self and callees), in sampled time.
-func logProfile(t *testing.T, p *profiler.Profile) {
+func logProfile(t *testing.T, p *profiler.Profile, mib float64) {
 	byID := map[int64]*profiler.ProfileNode{}
 	parent := map[int64]int64{}
 	for _, n := range p.Nodes {
@@ -163,6 +180,7 @@ func logProfile(t *testing.T, p *profiler.Profile) {
 		}
 		t.Log(b.String())
 	}
+	t.Logf("busy (sampled, less idle): %.1f ms per MiB", float64(all-self["(idle)"])/1000/mib)
 	top(self, "self time", 45)
 	top(total, "total time", 45)
 }

@@ -96,3 +96,29 @@ export async function wsUp({ wsURL, size }) {
   ws.close();
   return { bytes: n, ms };
 }
+
+// sendCost times small ws.send calls made while a download runs, as the
+// runtime sends WINDOW packets.
+export async function sendCost({ wsURL, size }) {
+  const ws = new WebSocket(`${wsURL}/source?n=${size}`);
+  ws.binaryType = "arraybuffer";
+  let sendMs = 0, sends = 0;
+  const t0 = performance.now();
+  const n = await new Promise((resolve, reject) => {
+    let n = 0, k = 0;
+    ws.onmessage = (ev) => {
+      n += ev.data.byteLength;
+      if (++k % 2 === 0) {
+        const t = performance.now();
+        ws.send(new Uint8Array(9));
+        sendMs += performance.now() - t;
+        sends++;
+      }
+      if (n >= size) resolve(n);
+    };
+    ws.onerror = () => reject(new Error("websocket failed"));
+  });
+  const ms = performance.now() - t0;
+  ws.close();
+  return { bytes: n, ms, stats: { sends, sendMs } };
+}

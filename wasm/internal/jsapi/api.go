@@ -43,6 +43,16 @@ func Register(d *wasmnet.Dialer) error {
 			return err
 		}
 	}
+	// These return at once, without a Promise: they only start or wake a
+	// goroutine.
+	for name, fn := range map[string]func([]safejs.Value) (any, error){
+		"pipe":   a.pipe,
+		"resume": a.resume,
+	} {
+		if err := setSyncFunc(obj, name, fn); err != nil {
+			return err
+		}
+	}
 	return safejs.Global().Set("wasmnet", obj)
 }
 
@@ -69,7 +79,7 @@ func (a *api) dial(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, domError(err)
 	}
-	s := &socket{conn: conn, stream: conn}
+	s := newSocket(conn, conn)
 	if opts.tls != nil {
 		if opts.tls.serverName == "" {
 			opts.tls.serverName = host

@@ -79,7 +79,21 @@ type socket struct {
 	rbuf []byte
 	wmu  sync.Mutex // one write at a time
 	wbuf []byte
+
+	// The pipe, once pipe() has started it: more is signalled by
+	// resume(), stop is closed by close() and startTls().
+	piped    atomic.Bool
+	more     chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
 }
+
+func newSocket(conn, stream net.Conn) *socket {
+	return &socket{conn: conn, stream: stream, more: make(chan struct{}, 1), stop: make(chan struct{})}
+}
+
+// halt ends the pipe, if there is one.
+func (s *socket) halt() { s.stopOnce.Do(func() { close(s.stop) }) }
 
 // info describes the socket to JavaScript: its id and addresses, and its
 // TLS connection when there is one.
@@ -144,6 +158,92 @@ func (a *api) read(args []safejs.Value) (any, error) {
 		return safejs.Null(), nil
 	}
 	return nil, domError(err)
+}
+
+// pipe(id, deliver) pushes the socket's data to JavaScript, which asks
+// for it with resume(id): for each resume, Go reads what the stream holds
+// (at most readSize bytes, waiting for some if there is none) and calls
+// deliver(id, chunk) with a Uint8Array, then reads again for as long as
+// deliver returns true. At the end of the stream deliver gets null, and on
+// an error the exception; then the pipe ends. This is read() without a
+// call from JavaScript into Go, a Promise and a goroutine per chunk: a
+// stream read as fast as it arrives costs no call into Go at all. The
+// flow control is the same, since Go reads only while JavaScript wants
+// more. pipe() and resume() return nothing, at once.
+func (a *api) pipe(args []safejs.Value) (any, error) {
+	s, err := a.sockets.get(args)
+	deliver := arg(args, 1)
+	if deliver.Type() != safejs.TypeFunction {
+		return nil, typeError("pipe(id, deliver) needs a function")
+	}
+	if err != nil {
+		go deliver.Invoke(arg(args, 0), webapi.NewError(err))
+		return nil, nil
+	}
+	if !s.piped.CompareAndSwap(false, true) {
+		return nil, named(invalidState, errors.New("wasmnet: the socket is already piped"))
+	}
+	go s.pump(deliver)
+	return nil, nil
+}
+
+// resume(id) asks the pipe for more.
+func (a *api) resume(args []safejs.Value) (any, error) {
+	s, err := a.sockets.get(args)
+	if err != nil {
+		return nil, nil // closed: the pipe has ended
+	}
+	select {
+	case s.more <- struct{}{}:
+	default:
+	}
+	return nil, nil
+}
+
+// pump is the goroutine of a pipe.
+func (s *socket) pump(deliver safejs.Value) {
+	for {
+		select {
+		case <-s.more:
+		case <-s.stop:
+			return
+		}
+		for {
+			v, more := s.readChunk()
+			want, err := deliver.Invoke(s.id, v)
+			if !more {
+				return
+			}
+			if ok, _ := want.Truthy(); err != nil || !ok {
+				break
+			}
+		}
+	}
+}
+
+// readChunk reads for the pipe: it returns a Uint8Array, or null or an
+// exception and false at the end.
+func (s *socket) readChunk() (any, bool) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if s.upgraded.Load() {
+		return safejs.Null(), false
+	}
+	if cap(s.rbuf) < readSize {
+		s.rbuf = make([]byte, readSize)
+	}
+	n, err := s.conn.Read(s.rbuf[:readSize])
+	if n > 0 {
+		v, err := webapi.Bytes(s.rbuf[:n])
+		if err != nil {
+			return webapi.NewError(err), false
+		}
+		return v, true // an error comes again on the next read
+	}
+	if err == io.EOF || s.upgraded.Load() {
+		return safejs.Null(), false
+	}
+	return webapi.NewError(domError(err)), false
 }
 
 // write(id, data) resolves once the bytes are queued for the bridge, as a
@@ -214,6 +314,7 @@ func (a *api) close(args []safejs.Value) (any, error) {
 		return nil, nil // closing twice is fine
 	}
 	a.sockets.remove(s)
+	s.halt()
 	if s.upgraded.Load() {
 		return nil, nil
 	}
@@ -243,6 +344,7 @@ func (a *api) startTLS(args []safejs.Value) (any, error) {
 		return nil, errUpgraded
 	}
 	a.sockets.remove(s)
+	s.halt()
 	// Wake a read in progress (a deadline leaves the stream usable), and
 	// wait for it and for a write in progress to finish.
 	s.stream.SetReadDeadline(time.Unix(1, 0))
@@ -260,7 +362,7 @@ func (a *api) startTLS(args []safejs.Value) (any, error) {
 		s.stream.Close()
 		return nil, err
 	}
-	return a.sockets.add(&socket{conn: t, stream: s.stream}).info()
+	return a.sockets.add(newSocket(t, s.stream)).info()
 }
 
 var errUpgraded = named(invalidState, errors.New("wasmnet: startTls() has taken over this socket; use the socket it returned"))
