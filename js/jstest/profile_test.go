@@ -57,13 +57,27 @@ func TestProfile(t *testing.T) {
 	// Unprofiled runs first, interleaved, for figures to compare within
 	// the run: each TCPSocket transfer against a plain WebSocket's.
 	rates := map[string][]float64{}
+	thr := map[string]map[string]float64{}
+	cpu := map[string][2]float64{} // seconds of CPU: this process (bridge, servers), and Chromium's
 	for range 5 {
 		for _, part := range []string{"tcpDown", "wsDown", "tcpUp", "wsUp"} {
 			cfg := e.with("size", size)
 			if v := os.Getenv("PROFILE_RBS"); v != "" {
 				cfg["receiveBufferSize"], _ = strconv.Atoi(v)
 			}
+			self0, kids0 := cpuTimes()
+			th0 := threadTimes()
 			rates[part] = append(rates[part], mibps(do(part, cfg)))
+			self1, kids1 := cpuTimes()
+			th1 := threadTimes()
+			if thr[part] == nil {
+				thr[part] = map[string]float64{}
+			}
+			for k, v := range th1 {
+				thr[part][k] += v - th0[k]
+			}
+			c := cpu[part]
+			cpu[part] = [2]float64{c[0] + self1 - self0, c[1] + kids1 - kids0}
 		}
 	}
 	median := func(v []float64) float64 {
@@ -74,6 +88,27 @@ func TestProfile(t *testing.T) {
 	best := func(v []float64) float64 { return slices.Max(v) }
 	for _, p := range [][2]string{{"tcpDown", "wsDown"}, {"tcpUp", "wsUp"}} {
 		a, b := median(rates[p[0]]), median(rates[p[1]])
+		for _, part := range p {
+			c := cpu[part]
+			mib := float64(5*size) / (1 << 20)
+			t.Logf("%s CPU per MiB: %.1f ms in the test process (bridge, servers), %.1f ms in Chromium", part, 1000*c[0]/mib, 1000*c[1]/mib)
+			if os.Getenv("PROFILE_THREADS") != "" {
+				type kv struct {
+					k string
+					v float64
+				}
+				var l []kv
+				for k, v := range thr[part] {
+					if v > 0 {
+						l = append(l, kv{k, v})
+					}
+				}
+				sort.Slice(l, func(i, j int) bool { return l[i].v > l[j].v })
+				for i := 0; i < len(l) && i < 12; i++ {
+					t.Logf("    %-40s %.2f ms/MiB", l[i].k, 1000*l[i].v/mib)
+				}
+			}
+		}
 		t.Logf("%s median %.1f MiB/s, %s median %.1f MiB/s: ratio %.2f; best %.1f and %.1f: ratio %.2f", p[0], a, p[1], b, a/b, best(rates[p[0]]), best(rates[p[1]]), best(rates[p[0]])/best(rates[p[1]]))
 	}
 	if os.Getenv("SENDCOST") != "" {
@@ -183,4 +218,101 @@ func logProfile(t *testing.T, p *profiler.Profile, mib float64) {
 	t.Logf("busy (sampled, less idle): %.1f ms per MiB", float64(all-self["(idle)"])/1000/mib)
 	top(self, "self time", 45)
 	top(total, "total time", 45)
+}
+
+// cpuTimes returns the CPU seconds used so far by this process and by its
+// descendants (Chromium's processes), from /proc; zeros elsewhere.
+func cpuTimes() (self, kids float64) {
+	const hz = 100 // USER_HZ
+	read := func(pid string) (ppid string, secs float64, ok bool) {
+		b, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return "", 0, false
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(f) < 13 {
+			return "", 0, false
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		k, _ := strconv.ParseFloat(f[12], 64)
+		return f[1], (u + k) / hz, true
+	}
+	me := strconv.Itoa(os.Getpid())
+	_, self, _ = read(me)
+	ents, _ := os.ReadDir("/proc")
+	parent := map[string]string{}
+	secs := map[string]float64{}
+	for _, e := range ents {
+		if pp, s, ok := read(e.Name()); ok {
+			parent[e.Name()], secs[e.Name()] = pp, s
+		}
+	}
+	for pid, s := range secs {
+		for p := parent[pid]; p != "" && p != "0"; p = parent[p] {
+			if p == me {
+				kids += s
+				break
+			}
+		}
+	}
+	return self, kids
+}
+
+// threadTimes returns CPU seconds by process type and thread name, for
+// Chromium's processes (descendants of this one) and this process.
+func threadTimes() map[string]float64 {
+	out := map[string]float64{}
+	me := strconv.Itoa(os.Getpid())
+	ents, _ := os.ReadDir("/proc")
+	parent := map[string]string{}
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		parent[e.Name()] = f[1]
+	}
+	for pid := range parent {
+		mine := pid == me
+		for p := parent[pid]; !mine && p != "" && p != "0"; p = parent[p] {
+			mine = p == me
+		}
+		if !mine {
+			continue
+		}
+		kind := "test"
+		if pid != me {
+			cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			kind = "browser"
+			if i := strings.Index(string(cmd), "--type="); i >= 0 {
+				kind = strings.SplitN(string(cmd[i+7:]), "\x00", 2)[0]
+				if j := strings.IndexAny(kind, " \x00"); j >= 0 {
+					kind = kind[:j]
+				}
+			}
+			if strings.Contains(string(cmd), "--utility-sub-type=network") {
+				kind = "network"
+			}
+		}
+		tasks, _ := os.ReadDir("/proc/" + pid + "/task")
+		for _, tk := range tasks {
+			b, err := os.ReadFile("/proc/" + pid + "/task/" + tk.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			s := string(b)
+			name := s[strings.IndexByte(s, '(')+1 : strings.LastIndexByte(s, ')')]
+			f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+			u, _ := strconv.ParseFloat(f[11], 64)
+			k, _ := strconv.ParseFloat(f[12], 64)
+			if kind == "test" {
+				name = "*"
+			}
+			out[kind+" "+strings.TrimRight(name, "0123456789")] += (u + k) / 100
+		}
+	}
+	return out
 }

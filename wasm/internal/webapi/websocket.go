@@ -12,10 +12,20 @@ import (
 	"github.com/hack-pad/safejs"
 )
 
-// highWater is how many bytes a WebSocket may buffer in JavaScript before
-// Write waits for them to drain. The browser's WebSocket accepts any
-// amount without pushing back, so Write watches bufferedAmount itself.
-const highWater = 1 << 20
+// The browser's WebSocket accepts any amount without pushing back, so
+// Write watches bufferedAmount itself: past a high-water mark it waits
+// for the buffer to drain, polling with a timer. A browser's timers fire
+// 4 ms apart at best once they nest, so the mark must hold more than the
+// link drains in that time, or the link idles between polls; and no more,
+// for what is buffered here delays every stream of the session (and the
+// WINDOW grants of downloads) by its length. So the mark adapts: it
+// doubles when a wait found the buffer drained dry, and halves when a wait
+// found it hardly drained, between these bounds.
+const (
+	minHighWater   = 256 << 10
+	startHighWater = 1 << 20
+	maxHighWater   = 8 << 20
+)
 
 // WebSocket is a JavaScript WebSocket carrying binary messages.
 type WebSocket struct {
@@ -24,6 +34,7 @@ type WebSocket struct {
 	alloc    func(int) []byte
 	maxSize  int
 	handlers []safejs.Func
+	high     int // the high-water mark of bufferedAmount; only Write uses it
 
 	mu     sync.Mutex
 	msgs   [][]byte
@@ -71,6 +82,7 @@ func DialWebSocket(ctx context.Context, url string, protocols []string, alloc fu
 		uint8:   uint8,
 		alloc:   alloc,
 		maxSize: maxSize,
+		high:    startHighWater,
 		ready:   make(chan struct{}, 1),
 		opened:  make(chan struct{}),
 		closed:  make(chan struct{}),
@@ -222,22 +234,32 @@ func (w *WebSocket) Read() ([]byte, error) {
 }
 
 // Write sends b as one binary message. It returns once JavaScript has
-// taken a copy, waiting first while the socket has too much unsent.
+// taken a copy, waiting first while the socket has too much unsent. One
+// goroutine writes at a time.
 func (w *WebSocket) Write(b []byte) error {
-	for {
+	for waited := false; ; {
 		if isClosed(w.closed) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			return w.err
 		}
-		v, err := w.ws.Get("bufferedAmount")
+		n, err := w.buffered()
 		if err != nil {
 			return err
 		}
-		if n, _ := v.Int(); n < highWater {
+		if waited {
+			switch {
+			case n == 0:
+				w.high = min(2*w.high, maxHighWater)
+			case n > w.high*3/4:
+				w.high = max(w.high/2, minHighWater)
+			}
+		}
+		if n < w.high {
 			break
 		}
 		time.Sleep(time.Millisecond)
+		waited = true
 	}
 	view, err := w.uint8.New(len(b))
 	if err != nil {
@@ -248,6 +270,15 @@ func (w *WebSocket) Write(b []byte) error {
 	}
 	_, err = w.ws.Call("send", view)
 	return err
+}
+
+func (w *WebSocket) buffered() (int, error) {
+	v, err := w.ws.Get("bufferedAmount")
+	if err != nil {
+		return 0, err
+	}
+	n, _ := v.Int()
+	return n, nil
 }
 
 // Protocol is the subprotocol the server selected.
