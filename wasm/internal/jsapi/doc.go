@@ -7,7 +7,7 @@
 //	version                      the runtime's version
 //	dial(host, port, options?)   → Promise<info>: a TCP stream, with TLS if options.tls
 //	read(id, max?)               → Promise<Uint8Array | null>: null at the end of the stream
-//	pipe(id, deliver)            → undefined | Error: push the stream's data to deliver(id, chunk)
+//	pipe(id, deliver, writes?)   → undefined | Error | HandOff: push the stream's data to deliver(id, chunk)
 //	resume(id)                   → undefined | Error: ask a pipe for more
 //	write(id, bufferSource)      → Promise<void>: settled once Go has taken the bytes
 //	closeWrite(id)               → Promise<void>: half-close (TLS close_notify, then FIN)
@@ -36,6 +36,21 @@
 // reads only when JavaScript wants data, so flow control is as with
 // read(): TCPSocket's readable has a high-water mark of one byte, so Go
 // reads at most one chunk ahead of the page.
+//
+// Even so, every chunk crossed into Go (onmessage, a copy) and out again
+// (a new Uint8Array, a copy): a download ran at half a plain WebSocket's
+// speed. So a plain TCP stream is handed to JavaScript when js/wasmnet.js
+// loaded main.wasm: it installs globalThis.__wasmnetTap, through which
+// package webapi lets it set each bridge WebSocket's onmessage. pipe
+// then returns a HandOff (wasmnet.Conn.HandOff): the tap takes the
+// stream's DATA off the WebSocket and gives the payload, a view of the
+// message's own ArrayBuffer, to the socket; the page grants the window
+// back itself with WINDOW packets as it reads; with writes, it sends the
+// stream's DATA itself, within the credit, which it learns by seeing the
+// stream's CONTINUEs before Go does. Go keeps the rest of the stream:
+// connecting, FIN, CLOSE, errors and their messages (the pipe delivers the
+// end), and TLS, which never is handed over. TCPSocket hands the writes
+// over only when secureTransport is "off": startTls needs Go's credit.
 //
 // The shape is documented, for JavaScript, in js/wasmnet.d.ts (the
 // GoRuntime interface); a browser test checks that the two agree.

@@ -15,6 +15,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/wasmnet/wasmnet/wasm/internal/webapi"
+	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
 
 // readSize is the most one read() returns. The bridge sends at most 64 KiB
@@ -169,22 +170,51 @@ func (a *api) read(args []safejs.Value) (any, error) {
 // call from JavaScript into Go, a Promise and a goroutine per chunk: a
 // stream read as fast as it arrives costs no call into Go at all. The
 // flow control is the same, since Go reads only while JavaScript wants
-// more. pipe() and resume() return nothing, at once.
+// more. pipe() and resume() return at once.
+//
+// A plain TCP stream on a session with a tap (see wasmnet.Conn.HandOff)
+// is handed to JavaScript instead, and pipe returns {tap, stream, window,
+// owed, data, writes, credit}: the caller claims the stream on the tap at
+// once, puts data (a Uint8Array or null) first, and grants the window as
+// the page reads. The pipe then delivers only the end or the error, and
+// data that reached Go anyway, in order; its deliver should always return
+// true. pipe(id, deliver, true) hands the writes over too, with credit
+// DATA packets to start with: the caller must write DATA through Go no
+// more (see wasmnet.Conn.HandOff).
 func (a *api) pipe(args []safejs.Value) (any, error) {
 	s, err := a.sockets.get(args)
+	if err != nil {
+		return nil, err
+	}
 	deliver := arg(args, 1)
 	if deliver.Type() != safejs.TypeFunction {
 		return nil, typeError("pipe(id, deliver) needs a function")
 	}
-	if err != nil {
-		go deliver.Invoke(arg(args, 0), webapi.NewError(err))
-		return nil, nil
-	}
 	if !s.piped.CompareAndSwap(false, true) {
 		return nil, named(invalidState, errors.New("wasmnet: the socket is already piped"))
 	}
+	var handedOff any
+	if c, ok := s.conn.(*wasmnet.Conn); ok && s.rmu.TryLock() {
+		writes, _ := arg(args, 2).Truthy()
+		if h, ok := c.HandOff(writes); ok {
+			data := any(nil)
+			if len(h.Data) > 0 {
+				if data, err = webapi.Bytes(h.Data); err != nil {
+					data = nil
+				}
+			}
+			handedOff, err = object(map[string]any{
+				"tap": h.Tap, "stream": h.Stream, "window": h.Window, "owed": h.Owed, "data": data,
+				"writes": writes, "credit": h.Credit,
+			})
+			if err != nil {
+				handedOff = nil
+			}
+		}
+		s.rmu.Unlock()
+	}
 	go s.pump(deliver)
-	return nil, nil
+	return handedOff, nil
 }
 
 // resume(id) asks the pipe for more.

@@ -34,7 +34,8 @@ type WebSocket struct {
 	alloc    func(int) []byte
 	maxSize  int
 	handlers []safejs.Func
-	high     int // the high-water mark of bufferedAmount; only Write uses it
+	tap      safejs.Value // the loader's tap on onmessage, or undefined
+	high     int          // the high-water mark of bufferedAmount; only Write uses it
 
 	mu     sync.Mutex
 	msgs   [][]byte
@@ -79,6 +80,7 @@ func DialWebSocket(ctx context.Context, url string, protocols []string, alloc fu
 	}
 	w := &WebSocket{
 		ws:      v,
+		tap:     safejs.Undefined(),
 		uint8:   uint8,
 		alloc:   alloc,
 		maxSize: maxSize,
@@ -108,6 +110,16 @@ func DialWebSocket(ctx context.Context, url string, protocols []string, alloc fu
 			return nil, err
 		}
 		w.handlers = append(w.handlers, f)
+		if name == "onmessage" {
+			if tap, ok := tapHook(); ok {
+				// The tap sets onmessage, and passes Go what it does not
+				// take itself.
+				if w.tap, err = tap.Invoke(v, f.Value()); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
 		if err := v.Set(name, f.Value()); err != nil {
 			return nil, err
 		}
@@ -123,6 +135,24 @@ func DialWebSocket(ctx context.Context, url string, protocols []string, alloc fu
 		return nil, ctx.Err()
 	}
 }
+
+// tapHook is globalThis.__wasmnetTap, which js/wasmnet.js installs: a
+// function of the WebSocket and Go's onmessage handler that sets the
+// WebSocket's onmessage itself, takes the messages it wants (the data of
+// streams handed to JavaScript) and passes the rest to Go, and returns
+// the tap, an object through which streams are handed over.
+func tapHook() (safejs.Value, bool) {
+	hook, err := safejs.Global().Get("__wasmnetTap")
+	if err != nil || hook.Type() != safejs.TypeFunction {
+		return safejs.Undefined(), false
+	}
+	return hook, true
+}
+
+// Tap returns the loader's tap on this WebSocket, or undefined when there
+// is none (outside a page or Worker that loaded main.wasm with
+// js/wasmnet.js).
+func (w *WebSocket) Tap() safejs.Value { return w.tap }
 
 func (w *WebSocket) onOpen(safejs.Value) { close(w.opened) }
 
