@@ -293,7 +293,7 @@ class Claim {
   async write(data) {
     let b = bytes(data);
     for (let copied = false; b.length > 0; ) {
-      if (this.over || claims.get(this.id) !== this) {
+      if (this.over || claims.get(this.id) !== this || this.tap.ws.readyState !== WebSocket.OPEN) {
         return call(() => this.api.write(this.id, b));
       }
       if (this.credit === 0 || this.tap.ws.bufferedAmount >= this.tap.high) {
