@@ -354,10 +354,14 @@ class Claim {
   }
 
   // release gives the stream back to Go, or lets it go; with grant, what
-  // the page read goes back to the bridge first, so that Go starts with
-  // the whole window.
+  // the page read, and what it will now never read, goes back to the
+  // bridge first, so that Go starts with the whole window.
   release(grant = false) {
-    if (grant) this.grant();
+    if (grant) {
+      this.owed += this.unread;
+      this.unread = 0;
+      this.grant();
+    }
     if (this.tap.streams.get(this.stream) === this) this.tap.streams.delete(this.stream);
     claims.delete(this.id);
     this.end();
