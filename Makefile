@@ -3,11 +3,14 @@
 GO     ?= go
 ADDR   ?= localhost:8080
 GOROOT := $(shell $(GO) env GOROOT)
+FUZZTIME ?= 20s
 
-# Packages that are built for WebAssembly as well as natively.
+# Packages that are built for WebAssembly as well as natively, and the
+# example programs, which are built for it too (the demo is a native server).
 WASM_PKGS := ./wisp/... ./internal/buffer/... ./wasm/...
+EXAMPLES   = $(shell $(GO) list ./examples/... | grep -v /examples/demo)
 
-.PHONY: help run test wasm bench check deps
+.PHONY: help run test fuzz wasm bench check deps
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z]+:.*## /{printf "  make %-6s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,9 +19,9 @@ run: wasm ## build main.wasm and serve the demo page and its bridge on http://lo
 	$(GO) run ./examples/demo -addr $(ADDR)
 
 wasm: ## build main.wasm and each example page's main.wasm (with .gz and .br), and copy Go's wasm_exec.js into js/
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -o main.wasm ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o main.wasm ./wasm
 	for d in examples/*/; do if [ -f $$d/index.html ]; then \
-		GOOS=js GOARCH=wasm $(GO) build -trimpath -o $$d/main.wasm ./$$d || exit 1; fi; done
+		GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $$d/main.wasm ./$$d || exit 1; fi; done
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" js/wasm_exec.js
 	for f in main.wasm examples/*/main.wasm; do [ -f $$f ] || continue; gzip -9 -k -f $$f; \
 		if command -v brotli >/dev/null; then brotli -f -q 11 $$f; fi; done
@@ -29,6 +32,11 @@ deps: ## install what the tests need: npm packages, and Debian's chromium if mis
 test: deps wasm ## run every test: native with -race, inside wasm (wazero, Node), interop, browsers; tsc on js/
 	js/node_modules/.bin/tsc --noEmit -p js/typecheck
 	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 10m -run '^(TestLoad|TestSlowReadersBounded)$$' -v ./bridge/ # load: too slow under -race
+
+fuzz: ## fuzz the packet decoder and the bridge's sessions, 20s each (FUZZTIME=5m for longer)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./wisp/
+	$(GO) test -run '^$$' -fuzz '^FuzzSession$$' -fuzztime $(FUZZTIME) ./bridge/
 
 bench: deps ## measure throughput, latency and memory against raw TCP, wisp-js and websockify
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./wasm/wasmnet/
@@ -36,8 +44,8 @@ bench: deps ## measure throughput, latency and memory against raw TCP, wisp-js a
 
 check: ## cross-build native, js and wasip1; vet each; gofmt; go mod tidy leaves no diff
 	$(GO) build ./...
-	GOOS=js GOARCH=wasm $(GO) build $(WASM_PKGS)
-	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_PKGS)
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_PKGS) $(EXAMPLES)
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_PKGS) $(EXAMPLES)
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
 	GOOS=wasip1 GOARCH=wasm $(GO) vet $(WASM_PKGS)

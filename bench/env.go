@@ -27,6 +27,7 @@ type env struct {
 	procs              []*exec.Cmd
 	tmp                string
 
+	bridgeBin string // built from bridge/cmd/bridge
 	bridgeURL string
 	bridgePID int
 	wispjsURL string
@@ -82,29 +83,57 @@ func startEnv() (*env, error) {
 	return e, nil
 }
 
-// startBridge builds bridge/cmd/bridge and runs it, allowing loopback.
+// startBridge builds bridge/cmd/bridge and runs it, allowing loopback,
+// with the command's defaults except for its bandwidth limit (16 MiB/s per
+// session), which would measure itself, and its metrics port.
 func (e *env) startBridge() error {
-	bin := filepath.Join(e.tmp, "bridge")
-	build := exec.Command("go", "build", "-o", bin, "./bridge/cmd/bridge")
+	e.bridgeBin = filepath.Join(e.tmp, "bridge")
+	build := exec.Command("go", "build", "-o", e.bridgeBin, "./bridge/cmd/bridge")
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("building: %v\n%s", err, out)
 	}
-	addr, err := freeAddr()
+	b, err := e.newBridge()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(bin, "-addr", addr, "-allow", "127.0.0.1/32", "-log", "warn")
+	e.bridgeURL, e.bridgePID = b.url, b.pid
+	return nil
+}
+
+// bridgeProc is a bridge process of its own, for a figure that must not
+// include what an earlier one cost.
+type bridgeProc struct {
+	url string
+	pid int
+	cmd *exec.Cmd
+}
+
+// newBridge starts another bridge process, allowing loopback, with the
+// environment settings given (NAME=value). It stops with the env, or
+// earlier with stop.
+func (e *env) newBridge(settings ...string) (*bridgeProc, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(e.bridgeBin, "-addr", addr, "-allow", "127.0.0.1/32", "-log", "warn", "-metrics-addr", "")
+	// The command's default rate limit (16 MiB/s per session) would cap
+	// every figure; the bench measures the relay, not the limit.
+	cmd.Env = append(append(os.Environ(), "WASMNET_RATE=0"), settings...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, err
 	}
 	e.procs = append(e.procs, cmd)
 	if err := waitTCP(addr); err != nil {
-		return err
+		return nil, err
 	}
-	e.bridgeURL = "ws://" + addr + "/wisp/"
-	e.bridgePID = cmd.Process.Pid
-	return nil
+	return &bridgeProc{url: "ws://" + addr + "/wisp/", pid: cmd.Process.Pid, cmd: cmd}, nil
+}
+
+// stop ends the process.
+func (b *bridgeProc) stop() {
+	b.cmd.Process.Kill()
 }
 
 // startWispJS runs the wisp-js server of the interop tests.

@@ -129,9 +129,11 @@ func (s *session) destinations(ctx context.Context, id uint32, c wisp.Connect) (
 }
 
 // refused is the error of a destination the policy refused: out of the
-// token's scope if only the token's allow rules are missing, else blocked.
+// token's scope if another token could grant it, else blocked. Another
+// token could unless a deny rule refused it, or it lies in a special range
+// that no token may open (TokenConfig.OpenSpecial is off).
 func (s *session) refused(d Decision) error {
-	if s.scope.token != nil && d.kind == refusedNoRule {
+	if s.scope.token != nil && (d.kind == refusedNoRule || d.kind == refusedSpecial && !s.scope.policy.keepSpecial) {
 		s.h.stats.policyRefused[outOfScope].Add(1)
 		return &dialError{wisp.ReasonOutOfScope, errors.New("outside the token's scope: " + d.Why)}
 	}

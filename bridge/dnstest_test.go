@@ -17,12 +17,14 @@ type testDNS struct {
 	addr string
 
 	mu      sync.Mutex
-	records map[string][]netip.Addr // by lower-case name without the root dot
+	records map[string][]netip.Addr  // by lower-case name without the root dot
+	held    map[string]chan struct{} // names whose answers wait until closed
+	asked   chan string              // names asked, if a test listens
 }
 
 func startDNS(t *testing.T) *testDNS {
 	t.Helper()
-	d := &testDNS{records: map[string][]netip.Addr{}}
+	d := &testDNS{records: map[string][]netip.Addr{}, held: map[string]chan struct{}{}, asked: make(chan string, 64)}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +50,29 @@ func (d *testDNS) set(name string, addrs ...string) {
 	d.records[strings.ToLower(name)] = ips
 }
 
+// hold makes the answers for name wait until release is called.
+func (d *testDNS) hold(name string) (release func()) {
+	c := make(chan struct{})
+	d.mu.Lock()
+	d.held[strings.ToLower(name)] = c
+	d.mu.Unlock()
+	return sync.OnceFunc(func() { close(c) })
+}
+
 func (d *testDNS) answer(w dns.ResponseWriter, req *dns.Msg) {
+	if len(req.Question) == 1 {
+		name := strings.TrimSuffix(strings.ToLower(req.Question[0].Name), ".")
+		select {
+		case d.asked <- name:
+		default:
+		}
+		d.mu.Lock()
+		wait := d.held[name]
+		d.mu.Unlock()
+		if wait != nil {
+			<-wait
+		}
+	}
 	resp := new(dns.Msg)
 	resp.SetReply(req)
 	resp.Authoritative = true

@@ -34,10 +34,14 @@ type Config struct {
 
 	// OriginPatterns lists the origins, besides the bridge's own, whose
 	// pages may open a session, as host patterns such as
-	// "app.example.com" or "*.example.com" (path.Match syntax), or with a
-	// scheme, "https://app.example.com". Requests without an Origin
-	// header, which browsers always send, are accepted: they come from
-	// programs, which can forge any header.
+	// "app.example.com" or "*.example.com" (path.Match syntax, matched
+	// case-insensitively), or with a scheme, "https://app.example.com".
+	// The host includes a port when the origin has one, so
+	// "app.example.com" does not match "https://app.example.com:8443".
+	// "null" lets in sandboxed frames and file: pages. The bridge's own
+	// origin is the one whose host is the request's Host header. Requests
+	// without an Origin header, which browsers always send, are accepted:
+	// they come from programs, which can forge any header.
 	OriginPatterns []string
 
 	// Tokens, if set, makes the bridge check capability tokens. Nil runs
@@ -258,9 +262,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "wasmnet: bridge shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if ok, err := originAllowed(r, h.cfg.OriginPatterns); !ok {
+	if ok, why := originAllowed(r, h.cfg.OriginPatterns); !ok {
 		h.stats.refused(refusedOrigin)
-		log.Info("websocket refused: origin not allowed", "origin", r.Header.Get("Origin"), "err", err)
+		log.Info("websocket refused: origin not allowed", "origin", r.Header.Get("Origin"), "why", why)
 		http.Error(w, "wasmnet: origin not allowed", http.StatusForbidden)
 		return
 	}
@@ -272,9 +276,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A client that offers any subprotocol speaks Wisp v2, as with
 	// wisp-js; one that offers none speaks v1. The token is never the
 	// subprotocol selected: it would travel back in the response.
-	offered := subprotocols(r)
 	var chosen []string
-	for _, p := range offered {
+	for _, p := range subprotocols(r) {
 		if p == "wisp-v2" || chosen == nil {
 			chosen = []string{p}
 		}
@@ -332,7 +335,7 @@ func (h *Handler) authenticate(r *http.Request) (*token, error) {
 		return nil, nil
 	}
 	raw := ""
-	for _, p := range subprotocols(r) {
+	for _, p := range offered(r) {
 		if t, ok := strings.CutPrefix(p, TokenProtocolPrefix); ok {
 			raw = t
 			break
@@ -384,13 +387,27 @@ func (h *Handler) Health() http.Handler {
 	})
 }
 
-func subprotocols(r *http.Request) []string {
+// offered lists every subprotocol a request offers, in order.
+func offered(r *http.Request) []string {
 	var out []string
 	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
 		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" && !strings.HasPrefix(p, TokenProtocolPrefix) {
+			if p = strings.TrimSpace(p); p != "" {
 				out = append(out, p)
 			}
+		}
+	}
+	return out
+}
+
+// subprotocols lists the subprotocols a request offers to speak: those
+// offered less any token, which is not a protocol and must never be
+// selected.
+func subprotocols(r *http.Request) []string {
+	var out []string
+	for _, p := range offered(r) {
+		if !strings.HasPrefix(p, TokenProtocolPrefix) {
+			out = append(out, p)
 		}
 	}
 	return out

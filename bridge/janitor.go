@@ -106,9 +106,10 @@ func (s *session) expire() {
 		msg: "token expired", level: slog.LevelInfo})
 }
 
-// empty reports whether the session has no streams or listeners open.
+// empty reports whether the session has no streams or listeners open,
+// and no lookup in progress.
 func (s *session) empty() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.streams) == 0
+	return len(s.streams) == 0 && s.resolves == 0
 }

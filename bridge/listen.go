@@ -207,9 +207,7 @@ func (l *listener) grant(int) {}
 // the client why unless r is zero.
 func (l *listener) end(r wisp.Reason, _ bool) {
 	l.once.Do(func() {
-		if l.s.remove(l.id) && r != 0 {
-			l.s.control(closePacket(l.id, r))
-		}
+		l.s.remove(l.id, r)
 		l.closeListener()
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -18,28 +19,33 @@ import (
 // A request without Origin comes from a program, not a page; programs can
 // send any header they like, so refusing them would protect nothing.
 // Origin "null" (sandboxed frames, file: pages) is allowed only by the
-// pattern "null".
-func originAllowed(r *http.Request, patterns []string) (bool, error) {
+// pattern "null". Why explains the decision, for the log.
+func originAllowed(r *http.Request, patterns []string) (ok bool, why string) {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
-		return true, nil
+		return true, "no Origin: the client is a program, not a page"
 	}
 	if origin == "null" {
-		for _, p := range patterns {
-			if p == "null" {
-				return true, nil
-			}
+		if slices.Contains(patterns, "null") {
+			return true, `the pattern "null" admits Origin "null"`
 		}
-		return false, nil
+		return false, `Origin "null" (a sandboxed frame or a file: page) needs the pattern "null"`
 	}
 	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
-		return false, nil
+		return false, "Origin is not an origin"
 	}
 	if strings.EqualFold(u.Host, r.Host) {
-		return true, nil
+		return true, "the bridge's own origin"
 	}
-	return originMatches(u, patterns)
+	ok, err = originMatches(u, patterns)
+	switch {
+	case err != nil:
+		return false, err.Error()
+	case !ok:
+		return false, fmt.Sprintf("neither the bridge's own origin (%s) nor matched by an origin pattern", r.Host)
+	}
+	return true, "an origin pattern matches"
 }
 
 // originMatches reports whether an origin matches one of patterns.

@@ -150,7 +150,8 @@ func dialV2(t *testing.T, b *testBridge, exts ...wisp.ExtID) *rawSession {
 	if p.Type != wisp.TypeInfo || p.Stream != 0 {
 		t.Fatalf("v2 handshake: first packet is %v on stream %d, want INFO on stream 0", p.Type, p.Stream)
 	}
-	s.info = &p.Info
+	info0 := p.Info // p is reused below
+	s.info = &info0
 	info := wisp.Info{Major: wisp.VersionMajor, Minor: wisp.VersionMinor}
 	for _, id := range exts {
 		info.Extensions = append(info.Extensions, wisp.Extension{ID: id})

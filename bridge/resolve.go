@@ -41,11 +41,17 @@ func (s *session) resolve(id uint32, q wisp.Query) {
 		ctx, cancel := s.dialContext()
 		a := s.h.lookup(ctx, s.scope.policy, q)
 		cancel()
-		s.mu.Lock()
-		s.resolves--
-		s.mu.Unlock()
 		s.log.Debug("resolved", "stream", id, "type", q.Type, "name", q.Name, "status", a.Status)
 		reply(a)
+		s.mu.Lock()
+		s.resolves--
+		empty := len(s.streams) == 0 && s.resolves == 0
+		s.mu.Unlock()
+		// A draining session waits for its lookups as for its streams:
+		// the answer goes out before the session's end.
+		if empty && s.draining.Load() {
+			s.finish(shutdownEnd())
+		}
 	}()
 }
 

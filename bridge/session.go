@@ -214,6 +214,9 @@ func (s *session) run() {
 	s.wcancel()
 	<-writeDone
 	s.wg.Wait()
+	// The write loop may have stopped on a failed write before ctx ended,
+	// and streams went on queueing until it did: release what they left.
+	s.dropQueue()
 	s.w.closeNow()
 	s.log.Log(context.Background(), end.level, "session closed: "+end.msg, "status", int(end.code),
 		"duration", time.Since(s.start).Round(time.Millisecond))
@@ -440,12 +443,15 @@ func (s *session) connect(id uint32, c wisp.Connect) error {
 		ch, run = st, st.run
 	case wisp.StreamUDP:
 		if !s.ext.udp {
-			r := wisp.ReasonInvalid
-			if !s.h.cfg.NoUDP && s.scope.token != nil && !s.scope.udp {
-				r = wisp.ReasonOutOfScope // the token does not grant UDP
+			r, why := wisp.ReasonInvalid, "the client did not negotiate UDP"
+			switch {
+			case s.h.cfg.NoUDP:
+				why = "UDP is off on this bridge"
+			case s.scope.token != nil && !s.scope.udp:
+				r, why = wisp.ReasonOutOfScope, "the token does not grant UDP"
 				s.h.stats.policyRefused[outOfScope].Add(1)
-				s.log.Info("UDP refused: the token does not grant UDP", "stream", id)
 			}
+			s.log.Info("UDP refused", "stream", id, "host", c.Host, "port", c.Port, "reason", r, "why", why)
 			s.control(closePacket(id, r))
 			return nil
 		}
@@ -545,15 +551,24 @@ func (s *session) count(ch channel, n int64) {
 	}
 }
 
-// remove forgets a channel. It reports whether it was still there.
-func (s *session) remove(id uint32) bool {
+// remove forgets a channel and, unless r is zero, sends the client a
+// CLOSE with reason r. It reports whether the channel was still there.
+//
+// The CLOSE is queued under mu, before a draining session queues its end
+// (which follows at once when its last channel goes): queued after the
+// end, the last stream's CLOSE was dropped, and a client could not tell
+// that stream's end from a cut connection.
+func (s *session) remove(id uint32, r wisp.Reason) bool {
 	s.mu.Lock()
 	ch, ok := s.streams[id]
 	if ok {
 		delete(s.streams, id)
 		s.count(ch, -1)
+		if r != 0 {
+			s.control(closePacket(id, r))
+		}
 	}
-	empty := len(s.streams) == 0
+	empty := len(s.streams) == 0 && s.resolves == 0
 	s.mu.Unlock()
 	if ok && empty && s.draining.Load() {
 		s.finish(shutdownEnd())
@@ -609,12 +624,7 @@ func (s *session) writeLoop() {
 		select {
 		case <-s.qready:
 		case <-s.ctx.Done():
-			s.qmu.Lock()
-			for _, m := range s.queue {
-				s.release(m)
-			}
-			s.queue = nil
-			s.qmu.Unlock()
+			s.dropQueue()
 			return
 		}
 		s.qmu.Lock()
@@ -665,6 +675,17 @@ func (s *session) writeLoop() {
 			s.w.closeNow()
 			return
 		}
+	}
+}
+
+// dropQueue releases what waits to be written to the client.
+func (s *session) dropQueue() {
+	s.qmu.Lock()
+	queue := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	for _, m := range queue {
+		s.release(m)
 	}
 }
 

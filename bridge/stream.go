@@ -358,7 +358,7 @@ func (st *stream) clientClose(r wisp.Reason) {
 	st.mu.Lock()
 	st.closeIn = true
 	st.mu.Unlock()
-	st.detach()
+	st.detach(0)
 	st.drain()
 }
 
@@ -389,9 +389,7 @@ func (st *stream) idleSince() int64 { return st.active.Load() }
 // end finishes the stream: it tells the client why (unless r is zero),
 // drops what is queued and closes the connection, with a reset if asked.
 func (st *stream) end(r wisp.Reason, reset bool) {
-	if st.detach() && r != 0 {
-		st.s.control(closePacket(st.id, r))
-	}
+	st.detach(r)
 	st.mu.Lock()
 	in := st.in
 	st.in = nil
@@ -408,9 +406,9 @@ func (st *stream) end(r wisp.Reason, reset bool) {
 }
 
 // detach removes the stream from the session, after which it sends the
-// client nothing more and its ID may be reused. It reports whether this
-// call did it.
-func (st *stream) detach() bool {
+// client nothing more and its ID may be reused; with a reason, it tells
+// the client with a CLOSE. It reports whether this call did it.
+func (st *stream) detach(r wisp.Reason) bool {
 	st.mu.Lock()
 	if st.gone {
 		st.mu.Unlock()
@@ -419,7 +417,7 @@ func (st *stream) detach() bool {
 	st.gone = true
 	st.mu.Unlock()
 	wake(st.windowCh)
-	return st.s.remove(st.id)
+	return st.s.remove(st.id, r)
 }
 
 // closeConn closes the connection, with a reset if asked.

@@ -193,9 +193,7 @@ func (u *udpStream) end(r wisp.Reason, _ bool) {
 	conn, pending, dropped := u.conn, u.pending, u.dropped
 	u.pending = nil
 	u.mu.Unlock()
-	if u.s.remove(u.id) && r != 0 {
-		u.s.control(closePacket(u.id, r))
-	}
+	u.s.remove(u.id, r)
 	for _, msg := range pending {
 		buffer.Put(msg)
 	}

@@ -14,9 +14,8 @@ import (
 	"github.com/wasmnet/wasmnet/internal/wsmsg"
 )
 
-// wire carries the messages of one session. In service it is a WebSocket
-// (wsWire); the session fuzz test drives a session through a script
-// instead, without a network. Each message is one Wisp packet.
+// wire carries the messages of one session: a WebSocket (wsWire). Each
+// message is one Wisp packet.
 type wire interface {
 	// read returns the next message, in a buffer from buffer.Get that the
 	// caller owns. A text message fails with wsmsg.ErrText, one longer

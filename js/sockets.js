@@ -1,16 +1,23 @@
-// sockets.js: TCPSocket, shaped like the Direct Sockets API that Chrome
-// gives Isolated Web Apps, running in any browser through wasmnet. TLS is
-// the one addition, shaped like Cloudflare's connect(): secureTransport
-// and startTls(). See README.md for where it departs from Direct Sockets.
+// sockets.js: TCPSocket, UDPSocket and TCPServerSocket, shaped like the
+// Direct Sockets API that Chrome gives Isolated Web Apps, running in any
+// browser through wasmnet. TLS is the one addition, shaped like
+// Cloudflare's connect(): secureTransport and startTls(). See README.md
+// for where they depart from Direct Sockets.
 //
 //   import { TCPSocket } from "./sockets.js";
 //   const socket = new TCPSocket("example.com", 7);
 //   const { readable, writable } = await socket.opened;
 import { load } from "./wasmnet.js";
 
-const upgrade = Symbol("upgrade"); // the raw socket promise of a startTls
+// adopt is the option that hands a TCPSocket a raw socket promise instead
+// of dialing: the TLS socket of a startTls, or a connection accepted by a
+// TCPServerSocket.
+const adopt = Symbol("adopt");
 
 const transports = ["off", "on", "starttls"];
+
+// The names of named endpoints on the bridge (wasmnet.EndpointSuffix).
+const endpointSuffix = ".wasmnet.internal";
 
 /** A TCP connection through the wasmnet bridge. */
 export class TCPSocket {
@@ -47,24 +54,16 @@ export class TCPSocket {
    */
   constructor(remoteAddress, remotePort, options = {}) {
     remoteAddress = String(remoteAddress);
-    remotePort = Number(remotePort);
-    if (!Number.isInteger(remotePort) || remotePort < 1 || remotePort > 65535) {
-      throw new TypeError(`wasmnet: the port must be an integer from 1 to 65535, not ${remotePort}`);
-    }
     options = { ...options };
-    const { keepAliveDelay, sendBufferSize, receiveBufferSize, dnsQueryType } = options;
+    // An adopted socket is open already; its peer's port is what it is.
+    remotePort = options[adopt] ? Number(remotePort) : checkPort("the port", remotePort);
+    const { keepAliveDelay, receiveBufferSize, dnsQueryType } = options;
     options.secureTransport ??= "off";
     if (keepAliveDelay !== undefined && !(keepAliveDelay >= 1000)) {
       throw new TypeError("wasmnet: keepAliveDelay must be at least 1000 (milliseconds)");
     }
-    for (const [name, v] of [["sendBufferSize", sendBufferSize], ["receiveBufferSize", receiveBufferSize]]) {
-      if (v !== undefined && !(Number.isInteger(v) && v > 0 && v <= 0xffffffff)) {
-        throw new TypeError(`wasmnet: ${name} must be a positive number of bytes`);
-      }
-    }
-    if (dnsQueryType !== undefined && dnsQueryType !== "ipv4" && dnsQueryType !== "ipv6") {
-      throw new TypeError(`wasmnet: dnsQueryType must be "ipv4" or "ipv6"`);
-    }
+    checkBufferSizes(options);
+    checkDnsQueryType(dnsQueryType);
     if (!transports.includes(options.secureTransport)) {
       throw new TypeError(`wasmnet: secureTransport must be one of ${transports.join(", ")}`);
     }
@@ -78,7 +77,7 @@ export class TCPSocket {
     });
     this.#closed.catch(() => {}); // like Direct Sockets: no unhandled rejection if unobserved
     const raw =
-      options[upgrade] ??
+      options[adopt] ??
       load().then((runtime) =>
         runtime.dial(remoteAddress, remotePort, {
           receiveBufferSize,
@@ -150,7 +149,7 @@ export class TCPSocket {
     return new TCPSocket(this.#remoteAddress, this.#remotePort, {
       ...this.#options,
       secureTransport: "on",
-      [upgrade]: raw,
+      [adopt]: raw,
     });
   }
 
@@ -348,11 +347,455 @@ export class TCPSocket {
   }
 }
 
+
 /**
- * Makes TCPSocket a global, unless the browser has its own (Direct Sockets
- * in an Isolated Web App), and returns the one in effect.
+ * A UDP socket through the wasmnet bridge, in either mode of Direct
+ * Sockets: connected, to one remoteAddress and remotePort, or bound, where
+ * each message names its peer. A bound socket hears only from the
+ * addresses it has sent to (see README.md).
+ */
+export class UDPSocket {
+  #bound; // bound mode: messages carry their peer's address
+  #options;
+  #raw = null; // the runtime's socket, once open
+  #state = "opening"; // opening, open, closed (or failed)
+  #opened;
+  #closed;
+  #resolveClosed;
+  #rejectClosed;
+  #readable = null;
+  #writable = null;
+  #readableController = null;
+  #writableController = null;
+  #readDone = false;
+  #writeDone = false;
+  #readError = null;
+  #writeError = null;
+
+  /** @param {import("./sockets.js").UDPSocketOptions} options */
+  constructor(options = {}) {
+    options = { ...options };
+    const { remoteAddress, remotePort, localAddress, localPort, dnsQueryType, ipv6Only, receiveBufferSize } = options;
+    for (const name of ["multicastTimeToLive", "multicastLoopback", "multicastAllowAddressSharing"]) {
+      if (options[name] !== undefined) {
+        throw new DOMException(`wasmnet: ${name}: multicast does not pass through the bridge`, "NotAllowedError");
+      }
+    }
+    if ((remoteAddress === undefined) !== (remotePort === undefined)) {
+      throw new TypeError("wasmnet: give both remoteAddress and remotePort (connected mode), or neither");
+    }
+    const connected = remoteAddress !== undefined;
+    if (localPort !== undefined && localAddress === undefined) {
+      throw new TypeError("wasmnet: localPort needs localAddress");
+    }
+    if (localAddress !== undefined) {
+      if (connected) {
+        throw new TypeError("wasmnet: a UDPSocket is connected (remoteAddress) or bound (localAddress), not both");
+      }
+      if (!isIP(String(localAddress))) throw new TypeError(`wasmnet: localAddress must be an IP address, not ${localAddress}`);
+    } else if (!connected) {
+      throw new TypeError("wasmnet: give remoteAddress and remotePort (connected mode) or localAddress (bound mode)");
+    }
+    if (connected) {
+      options.remoteAddress = String(remoteAddress);
+      options.remotePort = checkPort("remotePort", remotePort);
+    }
+    if (localPort !== undefined) options.localPort = checkPort("localPort", localPort);
+    if (dnsQueryType !== undefined && !connected) {
+      throw new TypeError("wasmnet: dnsQueryType is for connected mode; a bound socket takes it in each message");
+    }
+    checkDnsQueryType(dnsQueryType);
+    if (ipv6Only !== undefined && (connected || localAddress !== "::")) {
+      throw new TypeError('wasmnet: ipv6Only is for bound mode, with localAddress "::"');
+    }
+    checkBufferSizes(options);
+    this.#bound = !connected;
+    this.#options = options;
+
+    this.#closed = new Promise((resolve, reject) => {
+      this.#resolveClosed = resolve;
+      this.#rejectClosed = reject;
+    });
+    this.#closed.catch(() => {});
+    const raw = load().then((runtime) => {
+      if (connected) return runtime.dialUdp(options.remoteAddress, options.remotePort, { receiveBufferSize });
+      if (localPort !== undefined) {
+        // The bridge opens a socket per peer, each on a port it picks:
+        // there is no one port to bind, and a program that waits on one
+        // would wait for ever.
+        throw new DOMException(
+          "wasmnet: a bound UDPSocket cannot choose its local port: the bridge opens a socket for each peer, on a port of its choosing; leave localPort out",
+          "NotSupportedError",
+        );
+      }
+      return runtime.listenPacket({ receiveBufferSize });
+    });
+    this.#opened = raw.then(
+      (r) => this.#open(r),
+      (err) => {
+        this.#state = "closed";
+        this.#rejectClosed(err);
+        throw err;
+      },
+    );
+  }
+
+  /** Resolves once the socket is open. */
+  get opened() {
+    return this.#opened;
+  }
+
+  /** Settles once both streams are done: rejects if either errored. */
+  get closed() {
+    return this.#closed;
+  }
+
+  /**
+   * Closes both streams, as Direct Sockets does: it rejects while the
+   * socket is opening or if it failed to open, and while a reader or
+   * writer holds a stream.
+   */
+  close() {
+    if (this.#state === "opening") {
+      return Promise.reject(new DOMException("wasmnet: the socket is not open yet", "InvalidStateError"));
+    }
+    if (!this.#raw) return Promise.reject(new DOMException("wasmnet: the socket did not open", "InvalidStateError"));
+    if (this.#state === "closed") return this.#closed;
+    if (this.#readable.locked || this.#writable.locked) {
+      return Promise.reject(
+        new DOMException("wasmnet: release the reader and the writer before close()", "InvalidStateError"),
+      );
+    }
+    this.#readable.cancel().catch(() => {});
+    this.#writable.abort().catch(() => {});
+    return this.#closed;
+  }
+
+  #open(raw) {
+    this.#raw = raw;
+    this.#state = "open";
+    this.#readable = new ReadableStream(
+      {
+        start: (c) => {
+          this.#readableController = c;
+        },
+        // A datagram is taken from Go only when the page reads: those it
+        // does not read wait in Go, bounded by the receive window, past
+        // which the bridge drops them, as a full socket buffer would.
+        pull: (c) => this.#pull(c),
+        cancel: () => this.#readFinished(null),
+      },
+      { highWaterMark: 0 },
+    );
+    const size = this.#options.sendBufferSize;
+    this.#writable = new WritableStream(
+      {
+        start: (c) => {
+          this.#writableController = c;
+        },
+        write: (message) => this.#write(message),
+        // UDP has no half-close: closing the writable only ends writing.
+        close: () => this.#writeFinished(null),
+        abort: () => this.#writeFinished(null),
+      },
+      size ? { highWaterMark: size, size: (m) => m?.data?.byteLength ?? 0 } : undefined,
+    );
+    const info = { readable: this.#readable, writable: this.#writable };
+    if (!this.#bound) {
+      info.remoteAddress = raw.remoteAddress;
+      info.remotePort = raw.remotePort;
+    }
+    info.localAddress = raw.localAddress;
+    info.localPort = raw.localPort;
+    return info;
+  }
+
+  async #pull(controller) {
+    let message;
+    try {
+      if (this.#bound) {
+        message = await this.#raw.readFrom();
+      } else {
+        const data = await this.#raw.read();
+        message = data && { data };
+      }
+    } catch (err) {
+      this.#fail(err);
+      return;
+    }
+    if (this.#readDone) return; // cancelled while Go was reading
+    if (!message) {
+      controller.close();
+      this.#readFinished(null);
+      return;
+    }
+    controller.enqueue(message);
+  }
+
+  async #write(message) {
+    try {
+      const { data, remoteAddress, remotePort, dnsQueryType } = this.#message(message);
+      if (this.#bound) {
+        await this.#raw.writeTo(data, remoteAddress, remotePort, dnsQueryType ? { dnsQueryType } : undefined);
+      } else {
+        await this.#raw.write(data);
+      }
+    } catch (err) {
+      // The rejection errors the writable: it is done.
+      this.#writeFinished(err);
+      throw err;
+    }
+  }
+
+  // #message checks a chunk of the writable as Direct Sockets does.
+  #message(message) {
+    if (message === null || typeof message !== "object") {
+      throw new TypeError("wasmnet: write UDPMessage chunks: { data }, and remoteAddress and remotePort in bound mode");
+    }
+    const { data, remoteAddress, remotePort, dnsQueryType } = message;
+    if (!(data instanceof ArrayBuffer || ArrayBuffer.isView(data))) {
+      throw new TypeError("wasmnet: a UDPMessage's data must be a BufferSource (an ArrayBuffer or a typed array); encode text with TextEncoder");
+    }
+    if (!this.#bound) {
+      if (remoteAddress !== undefined || remotePort !== undefined || dnsQueryType !== undefined) {
+        throw new TypeError("wasmnet: a connected UDPSocket sends to its own remote address: leave remoteAddress, remotePort and dnsQueryType out");
+      }
+      return { data };
+    }
+    if (remoteAddress === undefined || remotePort === undefined) {
+      throw new TypeError("wasmnet: a bound UDPSocket needs remoteAddress and remotePort in each message");
+    }
+    checkDnsQueryType(dnsQueryType);
+    return { data, remoteAddress: String(remoteAddress), remotePort: checkPort("remotePort", remotePort), dnsQueryType };
+  }
+
+  // #fail: a socket that fails to read is broken both ways.
+  #fail(err) {
+    if (!this.#readDone) {
+      this.#readableController.error(err);
+      this.#readFinished(err);
+    }
+    if (!this.#writeDone) {
+      this.#writableController.error(err);
+      this.#writeFinished(err);
+    }
+  }
+
+  #readFinished(err) {
+    if (this.#readDone) return;
+    this.#readDone = true;
+    this.#readError = err;
+    this.#maybeClose();
+  }
+
+  #writeFinished(err) {
+    if (this.#writeDone) return;
+    this.#writeDone = true;
+    this.#writeError = err;
+    this.#maybeClose();
+  }
+
+  // #maybeClose closes the socket once both directions are done, and
+  // settles closed: rejected if either stream errored.
+  #maybeClose() {
+    if (!this.#readDone || !this.#writeDone || this.#state === "closed") return;
+    this.#state = "closed";
+    const err = this.#readError ?? this.#writeError;
+    this.#raw.close().then(
+      () => (err ? this.#rejectClosed(err) : this.#resolveClosed()),
+      (e) => this.#rejectClosed(err ?? e),
+    );
+  }
+}
+
+/**
+ * A TCP listener through the wasmnet bridge: a public port of the bridge
+ * host, from the range its operator opened, or a named endpoint under
+ * .wasmnet.internal that other pages reach with a TCPSocket. Its readable
+ * yields a TCPSocket, already open, for each connection.
+ */
+export class TCPServerSocket {
+  #raw = null; // the runtime's listener, once open
+  #state = "opening"; // opening, open, closed (or failed)
+  #opened;
+  #closed;
+  #resolveClosed;
+  #rejectClosed;
+  #readable = null;
+  #done = false; // the readable is closed, cancelled or errored
+
+  /**
+   * @param {string} localAddress an IP address for a public port of the
+   *   bridge (which binds its own address whatever it is), or a name
+   *   under .wasmnet.internal for a named endpoint
+   * @param {import("./sockets.js").TCPServerSocketOptions} [options]
+   */
+  constructor(localAddress, options = {}) {
+    localAddress = String(localAddress);
+    const { localPort, backlog, ipv6Only } = options ?? {};
+    const endpoint = isEndpoint(localAddress);
+    if (!endpoint && !isIP(localAddress)) {
+      throw new TypeError(
+        `wasmnet: localAddress must be an IP address, or a name under ${endpointSuffix.slice(1)} for a named endpoint, not ${localAddress}`,
+      );
+    }
+    const port = localPort === undefined ? 0 : checkPort("localPort", localPort);
+    if (endpoint && port === 0) throw new TypeError("wasmnet: a named endpoint needs a localPort");
+    if (backlog !== undefined && !(Number.isInteger(backlog) && backlog > 0 && backlog <= 0xffffffff)) {
+      throw new TypeError("wasmnet: backlog must be a positive integer");
+    }
+    if (ipv6Only && localAddress !== "::") throw new TypeError('wasmnet: ipv6Only needs localAddress "::"');
+
+    this.#closed = new Promise((resolve, reject) => {
+      this.#resolveClosed = resolve;
+      this.#rejectClosed = reject;
+    });
+    this.#closed.catch(() => {});
+    this.#opened = load()
+      .then((runtime) => runtime.listen(localAddress, port))
+      .then(
+        (r) => this.#open(r),
+        (err) => {
+          this.#state = "closed";
+          this.#rejectClosed(err);
+          throw err;
+        },
+      );
+  }
+
+  /** Resolves once the bridge listens. */
+  get opened() {
+    return this.#opened;
+  }
+
+  /** Resolves once the listener is closed; rejects if accepting failed. */
+  get closed() {
+    return this.#closed;
+  }
+
+  /**
+   * Stops listening: the bridge frees the port or name at once, and
+   * closed resolves once it has been told. Sockets already accepted stay
+   * open. As in Direct Sockets, it rejects while opening, or while a
+   * reader holds the readable.
+   */
+  close() {
+    if (this.#state === "opening") {
+      return Promise.reject(new DOMException("wasmnet: the server socket is not open yet", "InvalidStateError"));
+    }
+    if (!this.#raw) return Promise.reject(new DOMException("wasmnet: the server socket did not open", "InvalidStateError"));
+    if (this.#state === "closed") return this.#closed;
+    if (this.#readable.locked) {
+      return Promise.reject(new DOMException("wasmnet: release the reader before close()", "InvalidStateError"));
+    }
+    this.#readable.cancel().catch(() => {});
+    return this.#closed;
+  }
+
+  #open(raw) {
+    this.#raw = raw;
+    this.#state = "open";
+    this.#readable = new ReadableStream(
+      {
+        // A connection is taken from Go only when the page reads; the
+        // others wait in Go's backlog (64), past which the bridge
+        // refuses them.
+        pull: (c) => this.#accept(c),
+        cancel: () => this.#finish(null),
+      },
+      { highWaterMark: 0 },
+    );
+    return { readable: this.#readable, localAddress: raw.localAddress, localPort: raw.localPort };
+  }
+
+  async #accept(controller) {
+    let raw;
+    try {
+      raw = await this.#raw.accept();
+    } catch (err) {
+      if (!this.#done) {
+        controller.error(err);
+        this.#finish(err);
+      }
+      return;
+    }
+    if (this.#done) {
+      raw?.close().catch(() => {}); // closed while Go was accepting
+      return;
+    }
+    if (raw === null) {
+      controller.close();
+      this.#finish(null);
+      return;
+    }
+    controller.enqueue(new TCPSocket(raw.remoteAddress, raw.remotePort, { [adopt]: Promise.resolve(raw) }));
+  }
+
+  #finish(err) {
+    if (this.#done) return;
+    this.#done = true;
+    this.#state = "closed";
+    this.#raw.close().then(
+      () => (err ? this.#rejectClosed(err) : this.#resolveClosed()),
+      (e) => this.#rejectClosed(err ?? e),
+    );
+  }
+}
+
+/**
+ * Makes TCPSocket, UDPSocket and TCPServerSocket globals, each unless the
+ * browser has its own (Direct Sockets in an Isolated Web App), and returns
+ * the three in effect.
  */
 export function install() {
   globalThis.TCPSocket ??= TCPSocket;
-  return globalThis.TCPSocket;
+  globalThis.UDPSocket ??= UDPSocket;
+  globalThis.TCPServerSocket ??= TCPServerSocket;
+  const { TCPSocket: tcp, UDPSocket: udp, TCPServerSocket: server } = globalThis;
+  return { TCPSocket: tcp, UDPSocket: udp, TCPServerSocket: server };
+}
+
+// checkPort returns v as a port number, 1 to 65535, or throws. Direct
+// Sockets' WebIDL would wrap a number out of range modulo 2^16 instead.
+function checkPort(name, v) {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new TypeError(`wasmnet: ${name} must be an integer from 1 to 65535, not ${v}`);
+  }
+  return n;
+}
+
+function checkBufferSizes({ sendBufferSize, receiveBufferSize }) {
+  for (const [name, v] of [["sendBufferSize", sendBufferSize], ["receiveBufferSize", receiveBufferSize]]) {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0 && v <= 0xffffffff)) {
+      throw new TypeError(`wasmnet: ${name} must be a positive number of bytes`);
+    }
+  }
+}
+
+function checkDnsQueryType(v) {
+  if (v !== undefined && v !== "ipv4" && v !== "ipv6") {
+    throw new TypeError(`wasmnet: dnsQueryType must be "ipv4" or "ipv6"`);
+  }
+}
+
+const ipv4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+// isIP reports whether s is an IPv4 address in dotted form or an IPv6
+// address; the URL parser knows the IPv6 forms.
+function isIP(s) {
+  if (ipv4.test(s)) return true;
+  if (!s.includes(":")) return false;
+  try {
+    new URL(`http://[${s}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// isEndpoint reports whether s names an endpoint on the bridge.
+function isEndpoint(s) {
+  const name = s.toLowerCase().replace(/\.$/, "");
+  return name.endsWith(endpointSuffix) && name.length > endpointSuffix.length;
 }

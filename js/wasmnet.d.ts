@@ -84,6 +84,68 @@ export interface RawSocket {
   startTls(tls?: TLSOptions): Promise<RawSocket>;
 }
 
+/** Options of Runtime.dialUdp() and Runtime.listenPacket(). */
+export interface UDPOptions {
+  /** Receive window of each UDP stream, in bytes, as in DialOptions: past
+   * it, the bridge drops datagrams the page has not read. */
+  receiveBufferSize?: number;
+}
+
+/** A connected UDP socket of the runtime: a Wisp UDP stream. */
+export interface RawUDPSocket {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The next datagram, whole. */
+  read(): Promise<Uint8Array<ArrayBuffer>>;
+  /** Sends data as one datagram (at most 65507 bytes). */
+  write(data: BufferSource): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A datagram read by a bound UDP socket, and who sent it. */
+export interface Datagram {
+  data: Uint8Array<ArrayBuffer>;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** Options of RawPacketSocket.writeTo(). */
+export interface WriteToOptions {
+  /** For a host name: the family of the address the bridge resolves. */
+  dnsQueryType?: "ipv4" | "ipv6";
+}
+
+/** A bound UDP socket of the runtime (Go: wasmnet.PacketConn). It opens
+ * a UDP stream, and the bridge a socket, per address it sends to, and
+ * hears only from those. */
+export interface RawPacketSocket {
+  /** The unspecified address: each peer has its own socket on the bridge. */
+  readonly localAddress: string;
+  /** 0, for the same reason. */
+  readonly localPort: number;
+  /** The next datagram from any address sent to. */
+  readFrom(): Promise<Datagram>;
+  /** Sends data as one datagram to host:port; a host name is resolved by
+   * the bridge on every call. */
+  writeTo(data: BufferSource, host: string, port: number, options?: WriteToOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A TCP listener of the runtime on the bridge: a public port or a named
+ * endpoint. */
+export interface RawListener {
+  /** Where clients reach it: the bridge host's address, or the endpoint's
+   * name. */
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** The next connection, or null once the listener is closed. */
+  accept(): Promise<RawSocket | null>;
+  /** Stops listening; the bridge frees the port or name at once. */
+  close(): Promise<void>;
+}
+
 /** What the runtime holds, for watching memory. */
 export interface Stats {
   /** Open streams. */
@@ -101,6 +163,14 @@ export interface Runtime {
   /** The runtime's version. */
   readonly version: string;
   dial(host: string, port: number, options?: DialOptions): Promise<RawSocket>;
+  /** A connected UDP socket to host:port. */
+  dialUdp(host: string, port: number, options?: UDPOptions): Promise<RawUDPSocket>;
+  /** A bound UDP socket. */
+  listenPacket(options?: UDPOptions): Promise<RawPacketSocket>;
+  /** Listens on the bridge: on a public port when host is an IP address
+   * (port 0 or none: any port of the operator's range), or on a named
+   * endpoint when host ends in ".wasmnet.internal". */
+  listen(host: string, port?: number): Promise<RawListener>;
   stats(): Promise<Stats>;
 }
 
@@ -136,11 +206,19 @@ export interface HandOff {
   credit: number;
 }
 
+/** A bound UDP socket or a listener as Go hands it over. */
+export interface GoLocalInfo {
+  id: number;
+  localAddress: string;
+  localPort: number;
+}
+
 /** globalThis.wasmnet as main.wasm registers it (wasm/internal/jsapi).
  * Use load() rather than this. */
 export interface GoRuntime {
   readonly version: string;
   dial(host: string, port: number, options?: DialOptions): Promise<GoSocketInfo>;
+  /** On a UDP socket, one datagram; null only at the end of a TCP stream. */
   read(id: number, max?: number): Promise<Uint8Array | null>;
   /** Returns at once: an exception to throw, nothing, or a socket handed
    * over to JavaScript (see RawSocket.pipe and wasm/internal/jsapi). */
@@ -152,7 +230,14 @@ export interface GoRuntime {
   resume(id: number): Error | undefined;
   write(id: number, data: BufferSource): Promise<void>;
   closeWrite(id: number): Promise<void>;
+  /** Closes whatever id names: a socket, a bound UDP socket, a listener. */
   close(id: number): Promise<void>;
   startTls(id: number, tls?: TLSOptions): Promise<GoSocketInfo>;
+  dialUdp(host: string, port: number, options?: UDPOptions): Promise<GoSocketInfo>;
+  listenPacket(options?: UDPOptions): Promise<GoLocalInfo>;
+  readFrom(id: number): Promise<Datagram>;
+  writeTo(id: number, data: BufferSource, host: string, port: number, options?: WriteToOptions): Promise<void>;
+  listen(host: string, port?: number): Promise<GoLocalInfo>;
+  accept(id: number): Promise<GoSocketInfo | null>;
   stats(): Promise<Omit<Stats, "wasmMemory">>;
 }

@@ -1,7 +1,7 @@
 // wasmnet.js loads main.wasm, the Go runtime that opens sockets through a
 // wasmnet bridge, and wraps what it registers (globalThis.wasmnet) into
-// socket objects. Most code wants TCPSocket from ./sockets.js instead,
-// which is built on this.
+// socket objects. Most code wants TCPSocket, UDPSocket and TCPServerSocket
+// from ./sockets.js instead, which are built on this.
 //
 //   import { load } from "./wasmnet.js";
 //   const runtime = await load({ bridge: "wss://bridge.example/wisp/" });
@@ -368,8 +368,8 @@ class Claim {
   }
 }
 
-// Sockets that are dropped without close() are closed when collected, so
-// that Go does not keep their streams for ever.
+// Sockets and listeners that are dropped without close() are closed when
+// collected, so that Go does not keep their streams for ever.
 let finalizer = null;
 
 // runtime wraps what Go registered into the object load() resolves to.
@@ -378,10 +378,24 @@ function runtime(api, memory) {
     claims.get(id)?.release();
     if (!failure) api.close(id).catch(() => {});
   });
-  const socket = (info) => {
+  // handle makes the object for what Go handed over as info: its fields,
+  // the methods methods(id) makes, and close().
+  const handle = (info, methods) => {
     const { id, ...fields } = info;
-    const sock = {
+    const obj = {
       ...fields,
+      ...methods(id, () => finalizer.unregister(obj)),
+      close: () => {
+        finalizer.unregister(obj);
+        claims.get(id)?.release();
+        return call(() => api.close(id));
+      },
+    };
+    finalizer.register(obj, id, obj);
+    return obj;
+  };
+  const socket = (info) =>
+    handle(info, (id, forget) => ({
       read: (max) => call(() => api.read(id, max)),
       pipe: (take, options) => {
         pipes.set(id, new WeakRef(take));
@@ -405,23 +419,32 @@ function runtime(api, memory) {
         claims.get(id)?.end(); // FIN goes after what was sent, and writes after it fail
         return call(() => api.closeWrite(id));
       },
-      close: () => {
-        finalizer.unregister(sock);
-        claims.get(id)?.release();
-        return call(() => api.close(id));
-      },
       startTls: (tls) => {
-        finalizer.unregister(sock);
+        forget();
         claims.get(id)?.release(true); // TLS reads the stream in Go from here on
         return call(() => api.startTls(id, tls)).then(socket);
       },
-    };
-    finalizer.register(sock, id, sock);
-    return sock;
-  };
+    }));
+  const udpSocket = (info) =>
+    handle(info, (id) => ({
+      read: () => call(() => api.read(id)),
+      write: (data) => call(() => api.write(id, data)),
+    }));
+  const packetSocket = (info) =>
+    handle(info, (id) => ({
+      readFrom: () => call(() => api.readFrom(id)),
+      writeTo: (data, host, port, options) => call(() => api.writeTo(id, data, host, port, options)),
+    }));
+  const listener = (info) =>
+    handle(info, (id) => ({
+      accept: () => call(() => api.accept(id)).then((s) => s && socket(s)),
+    }));
   return Object.freeze({
     version: api.version,
     dial: (host, port, options) => call(() => api.dial(host, port, options)).then(socket),
+    dialUdp: (host, port, options) => call(() => api.dialUdp(host, port, options)).then(udpSocket),
+    listenPacket: (options) => call(() => api.listenPacket(options)).then(packetSocket),
+    listen: (host, port) => call(() => api.listen(host, port)).then(listener),
     stats: () =>
       call(() => api.stats()).then((s) => {
         for (const claim of claims.values()) s.recvBuffered += claim.unread;

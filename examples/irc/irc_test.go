@@ -76,11 +76,17 @@ func reply(nick, said string) string { return nick + ": you said " + strconv.Quo
 // to say want in the channel, answers, and reports on the channel.
 func answerer(t *testing.T, addr, me, nick, want string) <-chan error {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return answererOn(t, conn, me, nick, want)
+}
+
+// answererOn is answerer on a connection of the caller's.
+func answererOn(t *testing.T, conn net.Conn, me, nick, want string) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	c := irc.NewClient(conn)
 	if err := c.Register(ctx, irc.Identity{Nick: me}); err != nil {
 		t.Fatal(err)

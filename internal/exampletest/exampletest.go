@@ -265,23 +265,53 @@ func buildHost(t testing.TB) string {
 // It fails the test if the program fails.
 func RunNode(t testing.TB, dir, bridgeURL string, env map[string]string, args ...string) string {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := nodeCmd(t, ctx, dir, bridgeURL, env, args).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s under Node.js: %v\n%s", dir, err, out)
+	}
+	return string(out)
+}
+
+// StartNode starts the program in dir, built for js, under Node.js as
+// RunNode runs it, and returns what it prints as it prints it. The
+// program is killed when the test ends, or by calling the returned stop.
+func StartNode(t testing.TB, dir, bridgeURL string, env map[string]string, args ...string) (out io.Reader, stop func()) {
+	t.Helper()
+	cmd := nodeCmd(t, context.Background(), dir, bridgeURL, env, args)
+	r, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	return r, stop
+}
+
+func nodeCmd(t testing.TB, ctx context.Context, dir, bridgeURL string, env map[string]string, args []string) *exec.Cmd {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatal("node is needed to run GOOS=js programs: install Node.js 20 or later")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	execJS := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
 	cmd := exec.CommandContext(ctx, node, append([]string{"--stack-size=8192", execJS, Build(t, dir, "js")}, args...)...)
 	cmd.Env = append(os.Environ(), "NODE_OPTIONS=--experimental-websocket", "WASMNET_BRIDGE="+bridgeURL)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s under Node.js: %v\n%s", dir, err, out)
-	}
-	return string(out)
+	return cmd
 }
 
 type testLog struct{ t testing.TB }

@@ -1,6 +1,6 @@
-// Package jstest tests the JavaScript API of js/ (TCPSocket and the loader)
-// in headless Chromium, on a page and in a module Worker, through a real
-// bridge to real servers on loopback. The checks themselves are
+// Package jstest tests the JavaScript API of js/ (TCPSocket, UDPSocket,
+// TCPServerSocket and the loader) in headless Chromium, on a page and in a
+// module Worker, through a real bridge to real servers on loopback. The checks themselves are
 // JavaScript, in testdata/checks.js; the tests here start what they talk
 // to, run them, and judge what they report.
 package jstest
@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,6 +49,8 @@ type env struct {
 	source *services.Server
 	ca     *services.CA
 	cfg    map[string]any // the configuration checks.js receives
+
+	clients chan clientResult // what each native client of /jstest/client saw
 
 	mu        sync.Mutex
 	protocols []string // Sec-WebSocket-Protocol of every bridge request
@@ -94,13 +98,31 @@ func startEnv(t *testing.T) *env {
 	tlsEcho := serveTLSEcho(t, tlsConf)
 	starttls := serveStartTLSEcho(t, tlsConf)
 	refused := freePort(t) // allowed, with nothing listening
+	dns, err := services.DNS(services.Zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dns.Close() })
+	udpEcho, udpEcho2 := serveUDPEcho(t), serveUDPEcho(t)
 
-	allow := []string{echo.Addr().String(), e.source.Addr().String(), sink.Addr().String(), tlsEcho, starttls, refused}
+	allow := []string{echo.Addr().String(), e.source.Addr().String(), sink.Addr().String(), tlsEcho, starttls, refused,
+		dns.Addr(), udpEcho, udpEcho2}
 	rules, err := bridge.ParseRules(strings.Join(allow, ","))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.bridge = bridge.NewHandler(bridge.Config{Policy: bridge.Policy{Allow: rules}, Logger: slog.New(slog.DiscardHandler)})
+	low, high := freePortRange(t, 8)
+	e.bridge = bridge.NewHandler(bridge.Config{
+		Policy: bridge.Policy{Allow: rules},
+		Logger: slog.New(slog.DiscardHandler),
+		Listen: &bridge.ListenConfig{
+			Addr:      netip.MustParseAddr("127.0.0.1"),
+			PortLow:   low,
+			PortHigh:  high,
+			Endpoints: true,
+		},
+	})
+	e.clients = make(chan clientResult, 4)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/wisp/", func(w http.ResponseWriter, r *http.Request) {
@@ -113,6 +135,7 @@ func startEnv(t *testing.T) *env {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]int64{"sent": e.source.Sent.Load()})
 	})
+	mux.HandleFunc("/jstest/client", e.nativeClient)
 	mux.HandleFunc("/jstest/ws/source", wsSource)
 	mux.HandleFunc("/jstest/ws/sink", wsSink)
 	mux.HandleFunc("/jstest/crash.wasm", func(w http.ResponseWriter, r *http.Request) {
@@ -143,6 +166,13 @@ func startEnv(t *testing.T) *env {
 		"starttlsPort":  port(starttls),
 		"refusedPort":   port(refused),
 		"forbiddenPort": port(e.srv.Listener.Addr().String()), // a live server the policy does not name
+		"dnsPort":       port(dns.Addr()),
+		"udpEchoPort":   port(udpEcho),
+		"udpEcho2Port":  port(udpEcho2),
+		"listenLow":     int(low),
+		"listenHigh":    int(high),
+		"outsidePort":   int(low) - 1, // below the range the bridge lets clients listen on
+		"clientURL":     e.srv.URL + "/jstest/client",
 		"ca":            string(e.ca.PEM),
 		"serverName":    serverName,
 		"sentURL":       e.srv.URL + "/jstest/sent",
@@ -363,4 +393,90 @@ func (e *env) buildCrash(t *testing.T) {
 	e.mu.Lock()
 	e.crashWasm = path
 	e.mu.Unlock()
+}
+
+// serveUDPEcho answers each datagram with itself, from a new loopback
+// port, and returns its address.
+func serveUDPEcho(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1<<16)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(buf[:n], from)
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+// freePortRange finds n consecutive loopback ports that are free now, for
+// the bridge to let clients listen on.
+func freePortRange(t *testing.T, n int) (uint16, uint16) {
+	t.Helper()
+	for start := 30000 + rand.IntN(20000); start < 65000; start += n {
+		ok := true
+		for p := start; p < start+n && ok; p++ {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			ln.Close()
+		}
+		if ok {
+			return uint16(start), uint16(start + n - 1)
+		}
+	}
+	t.Fatal("no free port range")
+	return 0, 0
+}
+
+// clientResult is what a native client of a TCPServerSocket saw.
+type clientResult struct {
+	Local string // the client's own address
+	Sent  []byte
+	Got   []byte
+	Err   error
+}
+
+// nativeClient serves /jstest/client?port=&size=: a native Go client
+// connects to 127.0.0.1:port, a listener of the page on the bridge, sends
+// size bytes of the pattern while it reads, half-closes and reads to the
+// end; what it read goes to e.clients. The reply, once connected, is the
+// client's address, so that the page can check what its socket reports.
+func (e *env) nativeClient(w http.ResponseWriter, r *http.Request) {
+	size, _ := strconv.Atoi(r.URL.Query().Get("size"))
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", r.URL.Query().Get("port")), 10*time.Second)
+	if err != nil {
+		e.clients <- clientResult{Err: err}
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	local := c.LocalAddr().String()
+	go func() {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Minute)) // a hang guard
+		sent := services.Pattern(size)
+		wrote := make(chan error, 1)
+		go func() {
+			_, err := c.Write(sent)
+			c.(*net.TCPConn).CloseWrite()
+			wrote <- err
+		}()
+		got, err := io.ReadAll(c)
+		if werr := <-wrote; err == nil {
+			err = werr
+		}
+		e.clients <- clientResult{Local: local, Sent: sent, Got: got, Err: err}
+	}()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{"client": local})
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/wasmnet/wasmnet/internal/browser"
 )
 
-var figures = flag.Bool("figures", false, "measure and log the figures: main.wasm's size, time to the first socket, throughput")
+var figures = flag.Bool("figures", false, "measure and log the figures: main.wasm's size, time to the first socket, throughput, UDP round trips")
 
 // TestFigures measures, for the record, and asserts nothing about time:
 //
@@ -87,6 +87,19 @@ func TestFigures(t *testing.T) {
 				sort.Float64s(v)
 				t.Logf("%-6s %-7s median %6.1f MiB/s  (runs %v)", where, k, v[len(v)/2], v)
 			}
+		}
+	})
+	t.Run("UDP", func(t *testing.T) {
+		ctx := e.page(t)
+		for _, where := range []string{"page", "worker"} {
+			var r struct {
+				CallUs, RttUs, TCPRttUs float64
+				Sent, Received          int
+				MiBps                   float64
+			}
+			run(t, ctx, where, "udpFigures", e.with("rounds", 2000, "count", 20000, "size", 1200, "idleMs", 2000), &r)
+			t.Logf("%-6s a call into Go (stats()) %.0f µs; round trip of 64 B, one at a time: UDP %.0f µs, TCP %.0f µs; UDP burst of %d × 1200 B: %d echoed (%.1f%%), %.1f MiB/s",
+				where, r.CallUs, r.RttUs, r.TCPRttUs, r.Sent, r.Received, 100*float64(r.Received)/float64(r.Sent), r.MiBps)
 		}
 	})
 }

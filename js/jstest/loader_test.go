@@ -48,8 +48,15 @@ func TestLoader(t *testing.T) {
 			})
 			t.Run("NoBridge", func(t *testing.T) {
 				var r struct{ Opened struct{ Error *checkError } }
-				run(t, e.reload(t, ctx), where, "dialOnly", e.with("load", map[string]any{"bridge": dead}), &r)
+				ctx := e.reload(t, ctx)
+				cfg := e.with("load", map[string]any{"bridge": dead})
+				run(t, ctx, where, "dialOnly", cfg, &r)
 				wantError(t, "opened with no bridge", r.Opened.Error, "NetworkError", "cannot reach the bridge", dead)
+				var all map[string]struct{ Error *checkError }
+				run(t, ctx, where, "openAll", cfg, &all)
+				for _, kind := range []string{"udp", "bound", "server"} {
+					wantError(t, kind+" opened with no bridge", all[kind].Error, "NetworkError", "cannot reach the bridge", dead)
+				}
 			})
 			t.Run("Token", func(t *testing.T) {
 				token := fmt.Sprintf("t0k.%s", where)

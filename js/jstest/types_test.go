@@ -10,9 +10,10 @@ import (
 
 // TestTypesMatchRuntime checks that js/wasmnet.d.ts names exactly what the
 // running code has: the functions main.wasm registers on
-// globalThis.wasmnet (GoRuntime), what load() resolves to (Runtime), a
-// socket of the runtime (RawSocket) and stats() (Stats), on a page and in
-// a Worker. tsc, run by make test, checks the declarations' own sense.
+// globalThis.wasmnet (GoRuntime), what load() resolves to (Runtime), the
+// runtime's sockets and listeners (RawSocket, RawUDPSocket,
+// RawPacketSocket, RawListener), a datagram (Datagram) and stats()
+// (Stats), on a page and in a Worker. tsc, run by make test, checks the declarations' own sense.
 func TestTypesMatchRuntime(t *testing.T) {
 	src, err := os.ReadFile("../wasmnet.d.ts")
 	if err != nil {
@@ -21,12 +22,18 @@ func TestTypesMatchRuntime(t *testing.T) {
 	e := startEnv(t)
 	ctx := e.page(t)
 	for _, where := range []string{"page", "worker"} {
-		var r struct{ Global, Runtime, Socket, Stats []string }
+		var r struct {
+			Global, Runtime, Socket, Stats              []string
+			UDPSocket, PacketSocket, Datagram, Listener []string
+		}
 		run(t, ctx, where, "types", e.cfg, &r)
 		for _, c := range []struct {
 			iface string
 			have  []string
-		}{{"GoRuntime", r.Global}, {"Runtime", r.Runtime}, {"RawSocket", r.Socket}, {"Stats", r.Stats}} {
+		}{
+			{"GoRuntime", r.Global}, {"Runtime", r.Runtime}, {"RawSocket", r.Socket}, {"Stats", r.Stats},
+			{"RawUDPSocket", r.UDPSocket}, {"RawPacketSocket", r.PacketSocket}, {"Datagram", r.Datagram}, {"RawListener", r.Listener},
+		} {
 			required, optional := members(t, string(src), c.iface)
 			for _, m := range required {
 				if !slices.Contains(c.have, m) {

@@ -3,9 +3,26 @@
 // its name, so the check also covers package.json's exports and types.
 // Lines marked @ts-expect-error must stay errors: they keep the types from
 // going slack.
-import { install, load, TCPSocket } from "wasmnet";
-import type { RawSocket, Runtime, Stats, TCPSocketOpenInfo, TCPSocketOptions } from "wasmnet";
-import type { GoRuntime } from "wasmnet/wasmnet.js";
+import { install, load, TCPServerSocket, TCPSocket, UDPSocket } from "wasmnet";
+import type {
+  Datagram,
+  InstalledSockets,
+  RawListener,
+  RawPacketSocket,
+  RawSocket,
+  RawUDPSocket,
+  Runtime,
+  Stats,
+  TCPServerSocketOpenInfo,
+  TCPServerSocketOptions,
+  TCPSocketOpenInfo,
+  TCPSocketOptions,
+  UDPMessage,
+  UDPReceivedMessage,
+  UDPSocketOpenInfo,
+  UDPSocketOptions,
+} from "wasmnet";
+import type { GoLocalInfo, GoRuntime } from "wasmnet/wasmnet.js";
 
 export async function usage(caPEM: string): Promise<void> {
   const runtime: Runtime = await load({ bridge: "/wisp/", token: "abc", wasm: new URL("/main.wasm", location.href) });
@@ -45,12 +62,77 @@ export async function usage(caPEM: string): Promise<void> {
   await upgraded.close();
   await upgraded.closed;
 
-  const Socket: typeof TCPSocket = install();
-  new Socket("example.com", 7);
+  const installed: InstalledSockets = install();
+  new installed.TCPSocket("example.com", 7);
+  new installed.UDPSocket({ remoteAddress: "example.com", remotePort: 53 });
+  new installed.TCPServerSocket("0.0.0.0");
+
+  // UDP, connected: datagrams to and from one peer.
+  const dnsOptions: UDPSocketOptions = { remoteAddress: "192.0.2.53", remotePort: 53, dnsQueryType: "ipv4", receiveBufferSize: 1 << 16, sendBufferSize: 1 << 14 };
+  const udp = new UDPSocket(dnsOptions);
+  const udpInfo: UDPSocketOpenInfo = await udp.opened;
+  const udpWriter = udpInfo.writable.getWriter();
+  const query: UDPMessage = { data: new Uint8Array(12) };
+  await udpWriter.write(query);
+  udpWriter.releaseLock();
+  const udpReader = udpInfo.readable.getReader();
+  const answer = await udpReader.read();
+  const answerBytes: Uint8Array | undefined = answer.value?.data;
+  udpReader.releaseLock();
+  const peer: string | undefined = udpInfo.remoteAddress;
+  await udp.close();
+  await udp.closed;
+
+  // UDP, bound: each message names its peer.
+  const bound = new UDPSocket({ localAddress: "::", ipv6Only: false });
+  const { readable: boundIn, writable: boundOut, localAddress: boundAddress, localPort: boundPort } = await bound.opened;
+  const boundWriter = boundOut.getWriter();
+  await boundWriter.write({ data: new ArrayBuffer(4), remoteAddress: "example.com", remotePort: 7, dnsQueryType: "ipv6" });
+  const boundReader = boundIn.getReader();
+  const got: ReadableStreamReadResult<UDPReceivedMessage> = await boundReader.read();
+  const from: string | undefined = got.value?.remoteAddress;
+  const fromPort: number | undefined = got.value?.remotePort;
+
+  // A server socket, on a public port and on a named endpoint.
+  const serverOptions: TCPServerSocketOptions = { localPort: 40000, backlog: 16, ipv6Only: true };
+  const server = new TCPServerSocket("::", serverOptions);
+  const serverInfo: TCPServerSocketOpenInfo = await server.opened;
+  const accepted = await serverInfo.readable.getReader().read();
+  if (!accepted.done) {
+    const client: TCPSocket = accepted.value;
+    const { remoteAddress: clientAddress, remotePort: clientPort } = await client.opened;
+    console.log(clientAddress, clientPort);
+    await client.close();
+  }
+  const endpoint = new TCPServerSocket("chat.wasmnet.internal", { localPort: 80 });
+  const { localAddress: endpointName } = await endpoint.opened;
+  await endpoint.close();
+  await server.closed;
+
+  // The runtime's raw UDP sockets and listeners.
+  const rawUdp: RawUDPSocket = await runtime.dialUdp("192.0.2.53", 53, { receiveBufferSize: 1 << 16 });
+  const datagram: Uint8Array<ArrayBuffer> = await rawUdp.read();
+  await rawUdp.write(datagram);
+  await rawUdp.close();
+  const packets: RawPacketSocket = await runtime.listenPacket();
+  await packets.writeTo(new Uint8Array(1), "example.com", 7, { dnsQueryType: "ipv4" });
+  const dg: Datagram = await packets.readFrom();
+  await packets.close();
+  const listener: RawListener = await runtime.listen("chat.wasmnet.internal", 80);
+  const conn: RawSocket | null = await listener.accept();
+  await conn?.close();
+  await listener.close();
 
   const go = (globalThis as unknown as { wasmnet: GoRuntime }).wasmnet;
   const opened = await go.dial("example.com", 7);
   await go.read(opened.id, 10);
+  const goListener: GoLocalInfo = await go.listen("", 0);
+  await go.accept(goListener.id);
+  const goPackets: GoLocalInfo = await go.listenPacket({ receiveBufferSize: 1 << 16 });
+  await go.writeTo(goPackets.id, new Uint8Array(1), "192.0.2.1", 7);
+  const goDatagram: Datagram = await go.readFrom(goPackets.id);
+  const goUdp = await go.dialUdp("192.0.2.1", 7);
+  await go.close(goUdp.id);
 
   // @ts-expect-error: secureTransport takes "off", "on" or "starttls"
   new TCPSocket("example.com", 7, { secureTransport: "maybe" });
@@ -58,6 +140,17 @@ export async function usage(caPEM: string): Promise<void> {
   new TCPSocket("example.com", "7");
   // @ts-expect-error: dial wants a port
   await runtime.dial("example.com");
+  // @ts-expect-error: connected mode needs remotePort too
+  new UDPSocket({ remoteAddress: "example.com" });
+  // @ts-expect-error: a socket is connected or bound, not both
+  new UDPSocket({ remoteAddress: "example.com", remotePort: 53, localAddress: "0.0.0.0" });
+  // @ts-expect-error: dnsQueryType goes in each message of a bound socket
+  new UDPSocket({ localAddress: "0.0.0.0", dnsQueryType: "ipv4" });
+  // @ts-expect-error: a UDPMessage carries data
+  await udpWriter.write({ remoteAddress: "example.com", remotePort: 7 });
+  // @ts-expect-error: the server socket's readable yields sockets, not bytes
+  const notBytes: Uint8Array | undefined = (await serverInfo.readable.getReader().read()).value;
 
   console.log(version, held, chunk, tlsVersion, done, bytes, tls?.cipherSuite, remoteAddress, remotePort, localAddress, localPort);
+  console.log(answerBytes, peer, boundAddress, boundPort, from, fromPort, endpointName, dg.remotePort, goDatagram.data, notBytes);
 }

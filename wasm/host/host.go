@@ -127,7 +127,11 @@ func (m *Module) Run(ctx context.Context, cfg Config) error {
 		mc = mc.WithFSConfig(fsc)
 	}
 
+	// An idle guest waits in poll_oneoff for stdin or its next timer,
+	// where wazero cannot see ctx end; closing stdin wakes it.
+	stopWake := context.AfterFunc(ctx, func() { stdinW.Close() })
 	mod, err := m.rt.InstantiateModule(ctx, m.compiled, mc)
+	stopWake()
 	if mod != nil {
 		mod.Close(ctx)
 	}

@@ -30,15 +30,17 @@ type relay struct {
 
 	mu       sync.Mutex
 	sessions map[uint32]*hostSession
+	closed   []*hostSession // closed by the guest, perhaps still sending
 	wg       sync.WaitGroup
 }
 
 // hostSession is one WebSocket the guest opened.
 type hostSession struct {
-	id     uint32
-	out    chan []byte // messages for the bridge; full means the guest waits
-	ctx    context.Context
-	cancel context.CancelFunc
+	id      uint32
+	out     chan []byte   // messages for the bridge; full means the guest waits
+	flushed chan struct{} // closed once nothing more goes to the bridge
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
 func newRelay(toGuest *os.File, opts *websocket.DialOptions) *relay {
@@ -86,6 +88,7 @@ func (r *relay) serve(fromGuest io.Reader) {
 			if s != nil {
 				r.mu.Lock()
 				delete(r.sessions, sid)
+				r.closed = append(r.closed, s)
 				r.mu.Unlock()
 				close(s.out)
 			}
@@ -104,7 +107,7 @@ func (r *relay) open(sid uint32, spec string) {
 	if protos != "" {
 		opts.Subprotocols = strings.Split(protos, "\x00")
 	}
-	s := &hostSession{id: sid, out: make(chan []byte, 256)}
+	s := &hostSession{id: sid, out: make(chan []byte, 256), flushed: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(r.ctx)
 	r.mu.Lock()
 	r.sessions[sid] = s
@@ -123,6 +126,7 @@ func (r *relay) open(sid uint32, spec string) {
 		}()
 		ws, _, err := websocket.Dial(s.ctx, url, &opts)
 		if err != nil {
+			close(s.flushed)
 			r.send(sid, pipe.KindClose, []byte(err.Error()))
 			return
 		}
@@ -131,6 +135,7 @@ func (r *relay) open(sid uint32, spec string) {
 		r.send(sid, pipe.KindOpened, []byte(ws.Subprotocol()))
 
 		go func() { // guest to bridge
+			defer close(s.flushed)
 			for {
 				select {
 				case m, ok := <-s.out:
@@ -176,8 +181,30 @@ func (r *relay) send(sid uint32, kind byte, payload []byte) error {
 	return err
 }
 
-// close ends every session and waits for them.
+// flushWait bounds how long a guest that has exited waits for the
+// sessions it closed to send what it gave them.
+const flushWait = 5 * time.Second
+
+// close ends every session and waits for them. The sessions the guest
+// closed first send what it wrote before closing, and their closing
+// handshake, as a closed socket still sends what was written to it: a
+// guest that closes its Dialer and exits at once loses nothing. Canceling
+// at once cut them off, and the bridge then reset the streams whose
+// CLOSE had not reached it.
 func (r *relay) close() {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	deadline := time.NewTimer(flushWait)
+	defer deadline.Stop()
+wait:
+	for _, s := range closed {
+		select {
+		case <-s.flushed:
+		case <-deadline.C:
+			break wait
+		}
+	}
 	r.cancel()
 	r.toGuest.SetWriteDeadline(aLongTimeAgo) // unblock a send to a guest that has gone
 	r.wg.Wait()

@@ -99,7 +99,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 			return 0, c.opError("read", errTimeout)
 		}
 		c.mu.Lock()
-		if c.buffered > 0 {
+		if len(c.chunks) > 0 { // not buffered > 0: an empty datagram is one
 			n, ack := c.take(b)
 			c.mu.Unlock()
 			if ack > 0 {
@@ -319,6 +319,8 @@ func (c *Conn) Close() error {
 	if !first {
 		return c.opError("close", net.ErrClosed)
 	}
+	c.rd.stop()
+	c.wd.stop()
 	c.s.remove(c.id)
 	c.mu.Lock()
 	for _, ch := range c.chunks {

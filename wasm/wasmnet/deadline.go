@@ -9,9 +9,10 @@ import (
 // that is closed when the deadline passes, and replaced when it is moved.
 // A fired deadline only makes waits fail; it never closes the stream.
 type deadline struct {
-	mu     sync.Mutex
-	timer  *time.Timer
-	cancel chan struct{} // closed when the deadline has passed
+	mu      sync.Mutex
+	timer   *time.Timer
+	cancel  chan struct{} // closed when the deadline has passed
+	stopped bool          // the stream is closed: no more timers
 }
 
 func newDeadline() *deadline {
@@ -22,6 +23,9 @@ func newDeadline() *deadline {
 func (d *deadline) set(t time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.stopped {
+		return
+	}
 
 	if d.timer != nil && !d.timer.Stop() {
 		<-d.cancel // the timer fired; wait for it to close cancel
@@ -46,6 +50,18 @@ func (d *deadline) set(t time.Time) {
 	if !closed {
 		close(d.cancel)
 	}
+}
+
+// stop cancels the timer for good, so that a closed stream keeps no timer
+// (and, in wasm, no wake-up of the program) alive; later sets do nothing.
+func (d *deadline) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	d.stopped = true
 }
 
 // wait returns a channel that is closed when the deadline passes.

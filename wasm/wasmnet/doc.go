@@ -31,7 +31,12 @@
 // Close unblocks pending Reads and Writes. A refused, unreachable or
 // forbidden destination is a *net.OpError whose cause is a *CloseError
 // that matches syscall.ECONNREFUSED, syscall.EHOSTUNREACH or ErrBlocked
-// with errors.Is. Conformance is tested with golang.org/x/net/nettest.
+// with errors.Is. A connection the remote end resets fails Read (once the
+// data before the reset is read) and Write with a *net.OpError whose cause
+// is a *CloseError matching syscall.ECONNRESET. When the session with the
+// bridge is lost, every stream fails with a *net.OpError carrying a
+// *BridgeError, and the next dial opens a new session. Conformance is
+// tested with golang.org/x/net/nettest.
 //
 // # What depends on the bridge
 //

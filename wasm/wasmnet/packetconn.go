@@ -23,6 +23,7 @@ type PacketConn struct {
 	rd, wd *deadline
 
 	in        chan datagram // from every stream
+	failed    chan struct{} // signalled when a stream fails, to wake ReadFrom
 	closeOnce sync.Once
 	closed    chan struct{}
 
@@ -46,7 +47,17 @@ func ListenPacket(network, address string) (net.PacketConn, error) {
 // network is "udp" ("udp4" and "udp6" are taken as "udp"). The bridge
 // chooses the local address, so address must not name a port other than
 // 0: ":0", or "" for any.
+//
+// It opens the session with the bridge, if none is open, so that a bridge
+// that cannot be reached, or that offers no UDP, is its error, as a
+// socket that cannot be made is net.ListenPacket's.
 func (d *Dialer) ListenPacket(network, address string) (net.PacketConn, error) {
+	return d.ListenPacketContext(context.Background(), network, address)
+}
+
+// ListenPacketContext is ListenPacket with a context that bounds the
+// opening of the session.
+func (d *Dialer) ListenPacketContext(ctx context.Context, network, address string) (net.PacketConn, error) {
 	fail := func(err error) (net.PacketConn, error) {
 		return nil, &net.OpError{Op: "listen", Net: network, Addr: nameAddr{network, address}, Err: err}
 	}
@@ -64,38 +75,54 @@ func (d *Dialer) ListenPacket(network, address string) (net.PacketConn, error) {
 			return fail(errors.New("the bridge chooses the local port: listen on port 0"))
 		}
 	}
+	if d.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d.Timeout)
+		defer cancel()
+	}
+	s, err := d.session(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if !s.feat.udp {
+		return fail(errors.New("the bridge does not offer UDP"))
+	}
 	return &PacketConn{
 		d:      d,
 		rd:     newDeadline(),
 		wd:     newDeadline(),
 		in:     make(chan datagram, 64),
+		failed: make(chan struct{}, 1),
 		closed: make(chan struct{}),
 		conns:  make(map[netip.AddrPort]*Conn),
 	}, nil
 }
 
-// ReadFrom returns the next datagram from any address written to.
+// ReadFrom returns the next datagram from any address written to. A
+// stream that failed (the session was lost, or the bridge closed it) is
+// reported once, by the next ReadFrom or the one waiting.
 func (p *PacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	if isClosed(p.closed) {
-		return 0, nil, p.opError("read", nil, net.ErrClosed)
-	}
-	if isClosed(p.rd.wait()) {
-		return 0, nil, p.opError("read", nil, errTimeout)
-	}
-	p.mu.Lock()
-	err := p.err
-	p.err = nil
-	p.mu.Unlock()
-	if err != nil {
-		return 0, nil, p.opError("read", nil, err)
-	}
-	select {
-	case dg := <-p.in:
-		return copy(b, dg.b), dg.from, nil
-	case <-p.rd.wait():
-		return 0, nil, p.opError("read", nil, errTimeout)
-	case <-p.closed:
-		return 0, nil, p.opError("read", nil, net.ErrClosed)
+	for {
+		if isClosed(p.closed) {
+			return 0, nil, p.opError("read", nil, net.ErrClosed)
+		}
+		if isClosed(p.rd.wait()) {
+			return 0, nil, p.opError("read", nil, errTimeout)
+		}
+		p.mu.Lock()
+		err := p.err
+		p.err = nil
+		p.mu.Unlock()
+		if err != nil {
+			return 0, nil, p.opError("read", nil, err)
+		}
+		select {
+		case dg := <-p.in:
+			return copy(b, dg.b), dg.from, nil
+		case <-p.failed:
+		case <-p.rd.wait():
+		case <-p.closed:
+		}
 	}
 }
 
@@ -176,6 +203,7 @@ func (p *PacketConn) readStream(c *Conn, from *net.UDPAddr) {
 					p.err = errors.Unwrap(err) // the next ReadFrom reports it
 				}
 				p.mu.Unlock()
+				signal(p.failed)
 			}
 			return
 		}
@@ -197,6 +225,8 @@ func (p *PacketConn) Close() error {
 	if !first {
 		return p.opError("close", nil, net.ErrClosed)
 	}
+	p.rd.stop()
+	p.wd.stop()
 	p.mu.Lock()
 	conns := p.conns
 	p.conns = nil

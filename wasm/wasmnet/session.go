@@ -315,9 +315,28 @@ func (s *session) writeLoop() {
 		s.qspace = make(chan struct{})
 		s.qmu.Unlock()
 		if err != nil {
-			s.fail(err)
+			s.writeFailed(err)
 			return
 		}
+	}
+}
+
+// closeReasonWait bounds how long a failed write waits for the read loop
+// to report why the connection ended.
+const closeReasonWait = 2 * time.Second
+
+// writeFailed ends the session after a write failed. A bridge that closes
+// a session says why in its close frame (a refused token, a limit), and
+// the WebSocket closes under a write in progress as that frame arrives:
+// the read loop, which reads the frame, gives the better error, so it
+// gets a moment to end the session first.
+func (s *session) writeFailed(err error) {
+	t := time.NewTimer(closeReasonWait)
+	defer t.Stop()
+	select {
+	case <-s.done:
+	case <-t.C:
+		s.fail(err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -13,6 +14,29 @@ import (
 // its default.
 type flags struct {
 	*flag.FlagSet
+	// bad holds, by flag name, the environment variables that do not
+	// parse. A flag given on the command line overrides its variable;
+	// otherwise the bad value is an error, not a silent default.
+	bad map[string]error
+}
+
+func newFlags(fs *flag.FlagSet) flags { return flags{fs, map[string]error{}} }
+
+// check reports the environment variables that did not parse, for the
+// flags not given on the command line. Call it after Parse.
+func (f flags) check() error {
+	f.Visit(func(fl *flag.Flag) { delete(f.bad, fl.Name) })
+	var errs []error
+	f.VisitAll(func(fl *flag.Flag) {
+		if err := f.bad[fl.Name]; err != nil {
+			errs = append(errs, err)
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (f flags) badEnv(name, env, value string, err error) {
+	f.bad[name] = fmt.Errorf("$%s=%q: %v", env, value, err)
 }
 
 func (f flags) env(name, def string) string {
@@ -22,29 +46,46 @@ func (f flags) env(name, def string) string {
 	return def
 }
 
-func (f flags) string(name, env, def, usage string) *string {
-	return f.String(name, f.env(env, def), usage+" ($"+env+")")
+// typed is the value of a variable for a flag that is not a string: an
+// empty value means the default, as an unset one does.
+func (f flags) typed(env, def string) string {
+	if v := f.env(env, def); v != "" {
+		return v
+	}
+	return def
 }
 
-func (f flags) bool(name, env, usage string) *bool {
-	v, _ := strconv.ParseBool(f.env(env, "false"))
-	return f.Bool(name, v, usage+" ($"+env+")")
-}
+// The helpers below define a flag that stores into p, as flag.BoolVar
+// and the rest do: p holds the value given on the command line once the
+// flags are parsed, and the variable's value (or def) until then.
 
-func (f flags) int(name, env string, def int, usage string) *int {
-	v, err := strconv.Atoi(f.env(env, strconv.Itoa(def)))
+func (f flags) boolVar(p *bool, name, env, usage string) {
+	s := f.typed(env, "false")
+	v, err := strconv.ParseBool(s)
 	if err != nil {
+		f.badEnv(name, env, s, err)
+	}
+	f.BoolVar(p, name, v, usage+" ($"+env+")")
+}
+
+func (f flags) intVar(p *int, name, env string, def int, usage string) {
+	s := f.typed(env, strconv.Itoa(def))
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		f.badEnv(name, env, s, err)
 		v = def
 	}
-	return f.Int(name, v, usage+" ($"+env+")")
+	f.IntVar(p, name, v, usage+" ($"+env+")")
 }
 
-func (f flags) duration(name, env string, def time.Duration, usage string) *time.Duration {
-	v, err := time.ParseDuration(f.env(env, def.String()))
+func (f flags) durationVar(p *time.Duration, name, env string, def time.Duration, usage string) {
+	s := f.typed(env, def.String())
+	v, err := time.ParseDuration(s)
 	if err != nil {
+		f.badEnv(name, env, s, err)
 		v = def
 	}
-	return f.Duration(name, v, usage+" ($"+env+")")
+	f.DurationVar(p, name, v, usage+" ($"+env+")")
 }
 
 // size is a byte count flag that takes "256KiB", "16MiB", "1GiB", "64k"
@@ -62,13 +103,13 @@ func (s *size) Set(v string) error {
 	return nil
 }
 
-func (f flags) size(name, env, def, usage string) *size {
-	s := new(size)
-	if err := s.Set(f.env(env, def)); err != nil {
-		s.Set(def)
+func (f flags) sizeVar(p *size, name, env, def, usage string) {
+	v := f.typed(env, def)
+	if err := p.Set(v); err != nil {
+		f.badEnv(name, env, v, err)
+		p.Set(def)
 	}
-	f.Var(s, name, usage+" ($"+env+")")
-	return s
+	f.Var(p, name, usage+" ($"+env+")")
 }
 
 func parseSize(v string) (int64, error) {

@@ -39,5 +39,5 @@ func run(ctx context.Context, stop context.CancelFunc, args []string, stdout, st
 	if len(args) > 0 && args[0] == "token" {
 		return tokenCommand(args[1:], stdout, stderr)
 	}
-	return serve(ctx, stop, args, stderr)
+	return serve(ctx, stop, args, stderr, nil)
 }

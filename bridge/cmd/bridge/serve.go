@@ -36,8 +36,8 @@ type options struct {
 	trustedProxies                     string
 	maxSessions, maxPerIP, maxPerToken int
 	maxStreams, credit                 int
-	streamBuffer, sessionBuffer        *size
-	maxBuffered, rate                  *size
+	streamBuffer, sessionBuffer        size
+	maxBuffered, rate                  size
 	dialTimeout, handshakeTimeout      time.Duration
 	idleTimeout, streamIdleTimeout     time.Duration
 	drainTimeout                       time.Duration
@@ -50,7 +50,7 @@ type options struct {
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("bridge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	f := flags{fs}
+	f := newFlags(fs)
 	o := &options{}
 	fs.StringVar(&o.addr, "addr", f.env("WASMNET_ADDR", "localhost:8080"), "listen `address` ($WASMNET_ADDR)")
 	fs.StringVar(&o.path, "path", f.env("WASMNET_PATH", "/wisp/"), "URL `path` of the Wisp endpoint ($WASMNET_PATH)")
@@ -62,29 +62,29 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.origins, "origins", f.env("WASMNET_ORIGINS", ""), "comma-separated `origins` allowed besides the bridge's own, e.g. 'app.example.com' ($WASMNET_ORIGINS)")
 	fs.StringVar(&o.listenPorts, "listen-ports", f.env("WASMNET_LISTEN_PORTS", ""), "let clients listen on public ports in this `range`, such as 20000-20099 ($WASMNET_LISTEN_PORTS)")
 	fs.StringVar(&o.listenAddr, "listen-addr", f.env("WASMNET_LISTEN_ADDR", ""), "`address` public ports are bound on; empty means every address ($WASMNET_LISTEN_ADDR)")
-	o.endpoints = *f.bool("endpoints", "WASMNET_ENDPOINTS", "let clients register named endpoints under .wasmnet.internal")
-	o.noUDP = *f.bool("no-udp", "WASMNET_NO_UDP", "refuse UDP streams")
+	f.boolVar(&o.endpoints, "endpoints", "WASMNET_ENDPOINTS", "let clients register named endpoints under .wasmnet.internal")
+	f.boolVar(&o.noUDP, "no-udp", "WASMNET_NO_UDP", "refuse UDP streams")
 
 	fs.StringVar(&o.tokenKeys, "token-keys", f.env("WASMNET_TOKEN_KEYS", ""), "comma-separated PEM `files` of Ed25519 public keys; sessions then need a token signed by one ($WASMNET_TOKEN_KEYS)")
-	o.tokenOptional = *f.bool("token-optional", "WASMNET_TOKEN_OPTIONAL", "with -token-keys, let clients without a token in, under the bridge's own policy")
-	o.tokenSpecial = *f.bool("token-special", "WASMNET_TOKEN_SPECIAL", "let tokens' allow rules open special ranges (loopback, private networks) as the operator's rules can")
+	f.boolVar(&o.tokenOptional, "token-optional", "WASMNET_TOKEN_OPTIONAL", "with -token-keys, let clients without a token in, under the bridge's own policy")
+	f.boolVar(&o.tokenSpecial, "token-special", "WASMNET_TOKEN_SPECIAL", "let tokens' allow rules open special ranges (loopback, private networks) as the operator's rules can")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", f.env("WASMNET_TRUSTED_PROXIES", ""), "comma-separated `CIDRs` of reverse proxies whose X-Forwarded-For is believed ($WASMNET_TRUSTED_PROXIES)")
 
-	o.maxSessions = *f.int("max-sessions", "WASMNET_MAX_SESSIONS", bridge.DefaultMaxSessions, "sessions at once; -1 for no limit")
-	o.maxPerIP = *f.int("max-sessions-per-ip", "WASMNET_MAX_SESSIONS_PER_IP", bridge.DefaultMaxSessionsPerIP, "sessions per client address (per /64 for IPv6); -1 for no limit")
-	o.maxPerToken = *f.int("max-sessions-per-token", "WASMNET_MAX_SESSIONS_PER_TOKEN", bridge.DefaultMaxSessionsPerToken, "sessions per token; -1 for no limit")
-	o.maxStreams = *f.int("max-streams", "WASMNET_MAX_STREAMS", bridge.DefaultMaxStreams, "streams and listeners per session; -1 for no limit")
-	o.credit = *f.int("credit", "WASMNET_CREDIT", 32, "packets a client may send on a stream ahead of the bridge")
-	o.streamBuffer = f.size("stream-buffer", "WASMNET_STREAM_BUFFER", "256KiB", "bytes a stream holds on their way to the client")
-	o.sessionBuffer = f.size("session-buffer", "WASMNET_SESSION_BUFFER", "16MiB", "bytes a session holds in each direction")
-	o.maxBuffered = f.size("max-buffered", "WASMNET_MAX_BUFFERED", "1GiB", "bytes the bridge holds in each direction")
-	o.rate = f.size("rate", "WASMNET_RATE", "16MiB", "bytes per second per session, each way; 0 for no limit")
+	f.intVar(&o.maxSessions, "max-sessions", "WASMNET_MAX_SESSIONS", bridge.DefaultMaxSessions, "sessions at once; -1 for no limit")
+	f.intVar(&o.maxPerIP, "max-sessions-per-ip", "WASMNET_MAX_SESSIONS_PER_IP", bridge.DefaultMaxSessionsPerIP, "sessions per client address (per /64 for IPv6); -1 for no limit")
+	f.intVar(&o.maxPerToken, "max-sessions-per-token", "WASMNET_MAX_SESSIONS_PER_TOKEN", bridge.DefaultMaxSessionsPerToken, "sessions per token; -1 for no limit")
+	f.intVar(&o.maxStreams, "max-streams", "WASMNET_MAX_STREAMS", bridge.DefaultMaxStreams, "streams and listeners per session; -1 for no limit")
+	f.intVar(&o.credit, "credit", "WASMNET_CREDIT", 32, "packets a client may send on a stream ahead of the bridge")
+	f.sizeVar(&o.streamBuffer, "stream-buffer", "WASMNET_STREAM_BUFFER", "256KiB", "bytes a stream holds on their way to the client")
+	f.sizeVar(&o.sessionBuffer, "session-buffer", "WASMNET_SESSION_BUFFER", "16MiB", "bytes a session holds in each direction")
+	f.sizeVar(&o.maxBuffered, "max-buffered", "WASMNET_MAX_BUFFERED", "1GiB", "bytes the bridge holds in each direction")
+	f.sizeVar(&o.rate, "rate", "WASMNET_RATE", "16MiB", "bytes per second per session, each way; 0 for no limit")
 
-	o.dialTimeout = *f.duration("dial-timeout", "WASMNET_DIAL_TIMEOUT", bridge.DefaultDialTimeout, "bound on resolving and connecting")
-	o.handshakeTimeout = *f.duration("handshake-timeout", "WASMNET_HANDSHAKE_TIMEOUT", bridge.DefaultHandshakeTimeout, "bound on the HTTP upgrade and on a Wisp v2 client's first packet")
-	o.idleTimeout = *f.duration("idle-timeout", "WASMNET_IDLE_TIMEOUT", bridge.DefaultIdleTimeout, "a session silent this long, or open this long with no streams, is closed")
-	o.streamIdleTimeout = *f.duration("stream-idle-timeout", "WASMNET_STREAM_IDLE_TIMEOUT", bridge.DefaultStreamIdleTimeout, "a stream that carries no data this long is closed")
-	o.drainTimeout = *f.duration("drain-timeout", "WASMNET_DRAIN_TIMEOUT", 30*time.Second, "on SIGTERM, how long open streams may finish before they are closed")
+	f.durationVar(&o.dialTimeout, "dial-timeout", "WASMNET_DIAL_TIMEOUT", bridge.DefaultDialTimeout, "bound on resolving and connecting")
+	f.durationVar(&o.handshakeTimeout, "handshake-timeout", "WASMNET_HANDSHAKE_TIMEOUT", bridge.DefaultHandshakeTimeout, "bound on the HTTP upgrade and on a Wisp v2 client's first packet")
+	f.durationVar(&o.idleTimeout, "idle-timeout", "WASMNET_IDLE_TIMEOUT", bridge.DefaultIdleTimeout, "a session silent this long, or open this long with no streams, is closed")
+	f.durationVar(&o.streamIdleTimeout, "stream-idle-timeout", "WASMNET_STREAM_IDLE_TIMEOUT", bridge.DefaultStreamIdleTimeout, "a stream that carries no data this long is closed")
+	f.durationVar(&o.drainTimeout, "drain-timeout", "WASMNET_DRAIN_TIMEOUT", 30*time.Second, "on SIGTERM, how long open streams may finish before they are closed")
 
 	fs.StringVar(&o.tlsCert, "tls-cert", f.env("WASMNET_TLS_CERT", ""), "serve TLS with this certificate `file` (PEM, chain included) ($WASMNET_TLS_CERT)")
 	fs.StringVar(&o.tlsKey, "tls-key", f.env("WASMNET_TLS_KEY", ""), "the private key `file` of -tls-cert ($WASMNET_TLS_KEY)")
@@ -98,6 +98,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logLevel, "log", f.env("WASMNET_LOG", "info"), "log `level`: debug (every policy decision), info, warn or error ($WASMNET_LOG)")
 	fs.StringVar(&o.logFormat, "log-format", f.env("WASMNET_LOG_FORMAT", "text"), "log `format`: text or json ($WASMNET_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := f.check(); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -116,10 +119,10 @@ func (o *options) config(log *slog.Logger) (bridge.Config, error) {
 		MaxSessionsPerIP:    o.maxPerIP,
 		MaxSessionsPerToken: o.maxPerToken,
 		MaxStreams:          o.maxStreams,
-		StreamBuffer:        int(*o.streamBuffer),
-		SessionBuffer:       int(*o.sessionBuffer),
-		MaxBuffered:         int64(*o.maxBuffered),
-		Rate:                int64(*o.rate),
+		StreamBuffer:        int(o.streamBuffer),
+		SessionBuffer:       int(o.sessionBuffer),
+		MaxBuffered:         int64(o.maxBuffered),
+		Rate:                int64(o.rate),
 		DialTimeout:         o.dialTimeout,
 		HandshakeTimeout:    o.handshakeTimeout,
 		IdleTimeout:         o.idleTimeout,
@@ -188,8 +191,11 @@ func (o *options) config(log *slog.Logger) (bridge.Config, error) {
 	return cfg, err
 }
 
-// serve runs the bridge until ctx ends, then drains it.
-func serve(ctx context.Context, stop context.CancelFunc, args []string, stderr io.Writer) error {
+// serve runs the bridge until ctx ends, then drains it. Once it listens,
+// it calls ready, if not nil, with the addresses it bound: the bridge's
+// and the metrics' (nil when they are off). Tests learn from it the ports
+// that -addr 127.0.0.1:0 picked.
+func serve(ctx context.Context, stop context.CancelFunc, args []string, stderr io.Writer, ready func(addr, metrics net.Addr)) error {
 	o, err := parseOptions(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -257,6 +263,7 @@ func serve(ctx context.Context, stop context.CancelFunc, args []string, stderr i
 		}
 	}()
 	var side []*http.Server // the metrics and ACME servers
+	var metricsAddr net.Addr
 	if o.metricsAddr != "" {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(h.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -271,7 +278,8 @@ func serve(ctx context.Context, stop context.CancelFunc, args []string, stderr i
 		ms := &http.Server{Handler: mm, ReadHeaderTimeout: 10 * time.Second}
 		side = append(side, ms)
 		go func() { errc <- ms.Serve(mln) }()
-		log.Info("metrics listening", "addr", mln.Addr().String())
+		metricsAddr = mln.Addr()
+		log.Info("metrics listening", "addr", metricsAddr.String())
 	}
 	if acmeHandler != nil {
 		as := &http.Server{Addr: o.acmeHTTPAddr, Handler: acmeHandler, ReadHeaderTimeout: 10 * time.Second}
@@ -280,6 +288,9 @@ func serve(ctx context.Context, stop context.CancelFunc, args []string, stderr i
 	}
 	log.Info("bridge listening", "addr", ln.Addr().String(), "path", o.path, "tls", tlsConfig != nil,
 		"allow", len(cfg.Policy.Allow), "deny", len(cfg.Policy.Deny), "tokens", cfg.Tokens != nil)
+	if ready != nil {
+		ready(ln.Addr(), metricsAddr)
+	}
 
 	select {
 	case err := <-errc:
@@ -291,8 +302,14 @@ func serve(ctx context.Context, stop context.CancelFunc, args []string, stderr i
 	log.Info("shutting down: no new sessions; draining streams", "deadline", o.drainTimeout)
 	drain, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
 	defer cancel()
-	go srv.Shutdown(drain) // stops accepting; hijacked WebSockets are the handler's
+	// The server goes on answering while the streams drain: /healthz and
+	// new sessions get 503, so that a load balancer moves clients away
+	// rather than seeing connections refused. Hijacked WebSockets are the
+	// handler's, not the server's.
 	err = h.Shutdown(drain)
+	done, cancelDone := context.WithTimeout(context.Background(), 5*time.Second)
+	srv.Shutdown(done) // idle HTTP connections, and requests in flight
+	cancelDone()
 	for _, s := range side {
 		s.Close()
 	}

@@ -18,12 +18,17 @@ import (
 const maxRead = 8191 + MaxLine
 
 // A Conn reads and writes IRC messages on a net.Conn. It is the wire for
-// both sides of a session: a client and, one day, a server. Reads and
-// writes may run in two goroutines at once; writes are serialized.
+// both sides of a session: the Client, and each connection the Server
+// accepts. Reads and writes may run in two goroutines at once; writes are
+// serialized.
 type Conn struct {
 	conn net.Conn
 	r    *bufio.Reader
 	wmu  sync.Mutex
+
+	// The line being read, kept across a read that a deadline cut short.
+	line []byte
+	skip bool // the line is too long: drop the rest of it
 }
 
 // NewConn returns a Conn on c.
@@ -36,6 +41,12 @@ func (c *Conn) NetConn() net.Conn { return c.conn }
 
 // ReadMessage reads the next message. Blank lines are skipped. A line end
 // may be CR LF or a bare LF, as servers and clients are lenient in both.
+//
+// A line over MaxLine bytes (tags aside) is an error wrapping
+// ErrLineTooLong, and a line that does not parse one wrapping
+// ErrMalformed; either way the line has been read whole, and the next
+// call reads the next line. A read that ends by a deadline or ctx keeps
+// what it had of the line for the next call.
 func (c *Conn) ReadMessage(ctx context.Context) (Message, error) {
 	defer watch(ctx, c.conn.SetReadDeadline)()
 	for {
@@ -46,6 +57,9 @@ func (c *Conn) ReadMessage(ctx context.Context) (Message, error) {
 		if strings.TrimSpace(line) == "" {
 			continue
 		}
+		if n := len(untagged(line)) + 2; n > MaxLine {
+			return Message{}, fmt.Errorf("%w: %d bytes, over the %d IRC allows", ErrLineTooLong, n, MaxLine)
+		}
 		m, err := Parse(line)
 		if err != nil {
 			return Message{}, fmt.Errorf("%w: %q", err, line)
@@ -54,36 +68,53 @@ func (c *Conn) ReadMessage(ctx context.Context) (Message, error) {
 	}
 }
 
+// readLine reads up to the next LF. Past maxRead bytes it drops the rest
+// of the line and reports ErrLineTooLong once the line has ended, so that
+// the connection stays in step.
 func (c *Conn) readLine() (string, error) {
-	var b []byte
 	for {
 		chunk, err := c.r.ReadSlice('\n')
-		b = append(b, chunk...)
-		if len(b) > maxRead {
-			return "", errors.New("irc: line too long")
+		if !c.skip {
+			c.line = append(c.line, chunk...)
+			if len(c.line) > maxRead {
+				c.skip, c.line = true, c.line[:0]
+			}
 		}
 		if err == bufio.ErrBufferFull {
 			continue
 		}
 		if err != nil {
-			if err == io.EOF && len(b) > 0 {
+			if err == io.EOF && (len(c.line) > 0 || c.skip) {
 				err = io.ErrUnexpectedEOF
 			}
 			return "", err
 		}
-		return strings.TrimRight(string(b), "\r\n"), nil
+		line := strings.TrimRight(string(c.line), "\r\n")
+		c.line = c.line[:0]
+		if c.skip {
+			c.skip = false
+			return "", fmt.Errorf("%w: over %d bytes", ErrLineTooLong, maxRead)
+		}
+		return line, nil
 	}
 }
 
-// WriteMessage writes m as one line.
+// untagged is line without its IRCv3 tags.
+func untagged(line string) string {
+	if !strings.HasPrefix(line, "@") {
+		return line
+	}
+	_, rest, _ := strings.Cut(line, " ")
+	return strings.TrimLeft(rest, " ")
+}
+
+// WriteMessage writes m as one line. A message that cannot be one line
+// (see Message.Check) is not sent.
 func (c *Conn) WriteMessage(ctx context.Context, m Message) error {
-	if err := m.validate(); err != nil {
+	if err := m.Check(); err != nil {
 		return err
 	}
 	line := m.String()
-	if n := len(line) + 2 - tagsLen(m); n > MaxLine {
-		return fmt.Errorf("irc: %s line is %d bytes, over the %d IRC allows", m.Command, n, MaxLine)
-	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	defer watch(ctx, c.conn.SetWriteDeadline)()
@@ -93,13 +124,6 @@ func (c *Conn) WriteMessage(ctx context.Context, m Message) error {
 
 // Close closes the connection.
 func (c *Conn) Close() error { return c.conn.Close() }
-
-func tagsLen(m Message) int {
-	if len(m.Tags) == 0 {
-		return 0
-	}
-	return len(formatTags(m.Tags)) + 2
-}
 
 // watch makes ctx bound one read or write: when ctx ends, it moves the
 // connection's deadline to the past, which wakes a blocked call without

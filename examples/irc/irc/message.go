@@ -2,6 +2,7 @@ package irc
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -16,6 +17,10 @@ type Message struct {
 	Source  string            // "nick!user@host" or a server name; empty from a client
 	Command string
 	Params  []string
+	// Colon makes String write the last parameter after a colon even
+	// when it needs none, as servers commonly do: some clients take only
+	// what follows a colon as a message's text. Parse leaves it false.
+	Colon bool
 }
 
 // Nick is the nickname in the message's source, or the whole source when
@@ -45,6 +50,10 @@ func (m Message) Trailing() string {
 // ErrMalformed reports a line that is not an IRC message.
 var ErrMalformed = errors.New("irc: malformed message")
 
+// ErrLineTooLong reports a line over MaxLine bytes, tags aside, read or
+// about to be written.
+var ErrLineTooLong = errors.New("irc: line too long")
+
 // Parse parses a line without its CR LF.
 func Parse(line string) (Message, error) {
 	var m Message
@@ -65,7 +74,7 @@ func Parse(line string) (Message, error) {
 		line = strings.TrimLeft(rest, " ")
 	}
 	cmd, rest, _ := strings.Cut(line, " ")
-	if cmd == "" {
+	if !isCommand(cmd) {
 		return m, ErrMalformed
 	}
 	m.Command = strings.ToUpper(cmd)
@@ -86,8 +95,8 @@ func Parse(line string) (Message, error) {
 }
 
 // String formats the message as a line without CR LF. The last parameter
-// gets a colon when it needs one: when it is empty, has a space or starts
-// with a colon.
+// gets a colon when it needs one (when it is empty, has a space or starts
+// with a colon) or when m.Colon asks for one.
 func (m Message) String() string {
 	var b strings.Builder
 	if len(m.Tags) > 0 {
@@ -103,12 +112,46 @@ func (m Message) String() string {
 	b.WriteString(m.Command)
 	for i, p := range m.Params {
 		b.WriteByte(' ')
-		if i == len(m.Params)-1 && (p == "" || strings.ContainsRune(p, ' ') || p[0] == ':') {
+		if i == len(m.Params)-1 && (m.Colon || p == "" || strings.ContainsRune(p, ' ') || p[0] == ':') {
 			b.WriteByte(':')
 		}
 		b.WriteString(p)
 	}
 	return b.String()
+}
+
+// isCommand tells whether s is a command: letters, or a three-digit
+// numeric (RFC 2812, section 2.3.1).
+func isCommand(s string) bool {
+	if len(s) == 3 && strings.Trim(s, "0123456789") == "" {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Check reports whether m can be sent as one line: an error wrapping
+// ErrLineTooLong if it is over MaxLine bytes (tags aside), or another
+// error if its command, source or parameters cannot be written as given.
+func (m Message) Check() error {
+	if err := m.validate(); err != nil {
+		return err
+	}
+	if n := len(m.String()) + 2 - tagsLen(m); n > MaxLine {
+		return fmt.Errorf("%w: %s is %d bytes, over the %d IRC allows", ErrLineTooLong, m.Command, n, MaxLine)
+	}
+	return nil
+}
+
+func tagsLen(m Message) int {
+	if len(m.Tags) == 0 {
+		return 0
+	}
+	return len(formatTags(m.Tags)) + 2
 }
 
 // validate checks that m can be sent as one line: only the last

@@ -36,7 +36,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q.String() = %q) = %#v, %v", tt.line, got.String(), again, err)
 		}
 	}
-	for _, bad := range []string{"", ":src", ":", "@tags", ": PRIVMSG"} {
+	for _, bad := range []string{"", ":src", ":", "@tags", ": PRIVMSG", ":src :cmd", "PRIV-MSG #a", "12 x", "1234 x"} {
 		if m, err := Parse(bad); err == nil {
 			t.Errorf("Parse(%q) = %#v, want an error", bad, m)
 		}
@@ -53,6 +53,9 @@ func TestString(t *testing.T) {
 		{Message{Command: "PRIVMSG", Params: []string{"#c", ":)"}}, "PRIVMSG #c ::)"},
 		{Message{Command: "QUIT", Params: []string{""}}, "QUIT :"},
 		{Message{Source: "srv", Command: "001", Params: []string{"wasm", "Welcome"}}, ":srv 001 wasm Welcome"},
+		{Message{Source: "srv", Command: "001", Params: []string{"wasm", "Welcome"}, Colon: true}, ":srv 001 wasm :Welcome"},
+		{Message{Command: "JOIN", Params: []string{"#c"}, Colon: true}, "JOIN :#c"},
+		{Message{Command: "QUIT", Colon: true}, "QUIT"},
 	} {
 		if got := tt.m.String(); got != tt.want {
 			t.Errorf("%#v.String() = %q, want %q", tt.m, got, tt.want)

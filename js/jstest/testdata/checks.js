@@ -2,7 +2,7 @@
 // module Worker alike. Each takes the configuration the test made (ports,
 // the CA, URLs) and returns what it saw, for Go to judge; expected errors
 // are returned, not thrown.
-import { load, TCPSocket } from "/js/index.js";
+import { load, TCPServerSocket, TCPSocket, UDPSocket } from "/js/index.js";
 
 /** Runs check name and resolves to {ok: result} or {error}. */
 export async function run(name, cfg) {
@@ -95,6 +95,73 @@ async function readN(reader, n) {
     if (take < value.length) throw new Error("read past the end of what was expected");
   }
   return out;
+}
+
+// dnsQuery encodes a DNS query for an A record of name, with id, by hand.
+function dnsQuery(id, name) {
+  const labels = name.split(".").filter(Boolean);
+  const q = new Uint8Array(12 + labels.reduce((n, l) => n + 1 + l.length, 1) + 4);
+  const v = new DataView(q.buffer);
+  v.setUint16(0, id);
+  v.setUint16(2, 0x0100); // recursion desired
+  v.setUint16(4, 1); // one question
+  let off = 12;
+  for (const l of labels) {
+    q[off++] = l.length;
+    q.set(enc.encode(l), off);
+    off += l.length;
+  }
+  q[off++] = 0;
+  v.setUint16(off, 1); // A
+  v.setUint16(off + 2, 1); // IN
+  return q;
+}
+
+// dnsAnswer decodes what the checks need of a DNS response: its id, its
+// rcode and the addresses of its A records.
+function dnsAnswer(b) {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const skipName = (off) => {
+    for (;;) {
+      if (off >= b.length) throw new Error("the DNS response ends inside a name");
+      const len = b[off];
+      if (len === 0) return off + 1;
+      if ((len & 0xc0) === 0xc0) return off + 2; // a pointer ends the name
+      off += 1 + len;
+    }
+  };
+  let off = 12;
+  for (let i = 0; i < v.getUint16(4); i++) off = skipName(off) + 4;
+  const addresses = [];
+  for (let i = 0; i < v.getUint16(6); i++) {
+    off = skipName(off);
+    const type = v.getUint16(off); // a DataView read past the end throws
+    const rdlength = v.getUint16(off + 8);
+    if (type === 1 && rdlength === 4) addresses.push([...b.subarray(off + 10, off + 14)].join("."));
+    off += 10 + rdlength;
+  }
+  return { id: v.getUint16(0), rcode: v.getUint16(2) & 0xf, addresses };
+}
+
+// fill is n bytes that depend on seed, so that datagrams differ.
+function fill(n, seed) {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 255;
+  return b;
+}
+
+function same(a, b) {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+// construct reports how new Class(...args) throws, or null.
+function construct(Class, ...args) {
+  try {
+    new Class(...args);
+    return null;
+  } catch (err) {
+    return errorInfo(err);
+  }
 }
 
 const checks = {
@@ -298,19 +365,314 @@ const checks = {
     return { stopped, mid, end, resumed, mismatches };
   },
 
-  // types lists what Go registered and what a socket of the runtime has,
+  // types lists what Go registered and what the runtime's objects have,
   // for the test to compare with wasmnet.d.ts.
-  async types({ host, echoPort }) {
+  async types({ host, echoPort, udpEchoPort }) {
     const runtime = await load();
     const raw = await runtime.dial(host, echoPort);
+    const udp = await runtime.dialUdp(host, udpEchoPort);
+    const packets = await runtime.listenPacket();
+    await packets.writeTo(enc.encode("types"), host, udpEchoPort);
+    const datagram = await packets.readFrom();
+    const listener = await runtime.listen("0.0.0.0");
+    const keys = (o) => Object.keys(o).sort();
     const out = {
-      global: Object.keys(globalThis.wasmnet).sort(),
-      runtime: Object.keys(runtime).sort(),
-      socket: Object.keys(raw).sort(),
-      stats: Object.keys(await runtime.stats()).sort(),
+      global: keys(globalThis.wasmnet),
+      runtime: keys(runtime),
+      socket: keys(raw),
+      stats: keys(await runtime.stats()),
+      udpSocket: keys(udp),
+      packetSocket: keys(packets),
+      datagram: keys(datagram),
+      listener: keys(listener),
     };
-    await raw.close();
+    await Promise.all([raw.close(), udp.close(), packets.close(), listener.close()]);
     return out;
+  },
+
+  // udpDns asks the DNS server for an A record over a connected UDPSocket,
+  // with a query encoded by hand.
+  async udpDns({ host, dnsPort }) {
+    const socket = new UDPSocket({ remoteAddress: host, remotePort: dnsPort });
+    const info = await socket.opened;
+    const writer = info.writable.getWriter();
+    const reader = info.readable.getReader();
+    const id = 0x4a17;
+    await writer.write({ data: dnsQuery(id, "wasmnet.test") });
+    const { value } = await reader.read();
+    reader.releaseLock();
+    writer.releaseLock();
+    const answer = dnsAnswer(value.data);
+    const close = await settled(socket.close());
+    return {
+      ...answer,
+      wantId: id,
+      dataType: value.data.constructor.name,
+      fields: Object.keys(value).sort(),
+      remoteAddress: info.remoteAddress,
+      remotePort: info.remotePort,
+      localAddress: info.localAddress,
+      localPort: info.localPort,
+      close,
+      closed: await settled(socket.closed),
+    };
+  },
+
+  // udpEcho sends datagrams of many sizes, one at a time, through the UDP
+  // echo server on a connected socket: each must come back whole and
+  // alone. Then one too large for UDP.
+  async udpEcho({ host, udpEchoPort, sizes }) {
+    const socket = new UDPSocket({ remoteAddress: host, remotePort: udpEchoPort });
+    const { readable, writable } = await socket.opened;
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    const echoed = [];
+    for (const [i, n] of sizes.entries()) {
+      const sent = fill(n, i);
+      // An ArrayBuffer, a typed array and a DataView are all BufferSources.
+      const data = [sent, sent.buffer, new DataView(sent.buffer)][i % 3];
+      await writer.write({ data });
+      const got = await settled(reader.read());
+      const bytes = got.value?.value?.data;
+      echoed.push({ sent: n, got: bytes?.length ?? -1, same: !!bytes && same(bytes, sent), error: got.error });
+    }
+    const tooLarge = (await settled(writer.write({ data: new Uint8Array(65508) }))).error;
+    reader.releaseLock();
+    writer.releaseLock();
+    await readable.cancel(); // the writable failed; now both are done
+    return { echoed, tooLarge, closed: await settled(socket.closed) };
+  },
+
+  // udpBound sends from one bound socket to both echo servers, by
+  // address and by name, and reports who answered what.
+  async udpBound({ host, udpEchoPort, udpEcho2Port }) {
+    const socket = new UDPSocket({ localAddress: "0.0.0.0" });
+    const info = await socket.opened;
+    const writer = info.writable.getWriter();
+    const reader = info.readable.getReader();
+    const replies = [];
+    const receive = async () => {
+      const { value } = (await settled(reader.read())).value ?? {};
+      if (value) replies.push({ text: dec.decode(value.data), remoteAddress: value.remoteAddress, remotePort: value.remotePort });
+    };
+    await writer.write({ data: enc.encode("one"), remoteAddress: host, remotePort: udpEchoPort });
+    await writer.write({ data: enc.encode("two"), remoteAddress: host, remotePort: udpEcho2Port });
+    await receive();
+    await receive();
+    // A name, resolved by the bridge.
+    await writer.write({ data: enc.encode("three"), remoteAddress: "localhost", remotePort: udpEcho2Port, dnsQueryType: "ipv4" });
+    await receive();
+    reader.releaseLock();
+    writer.releaseLock();
+    return {
+      replies,
+      keys: Object.keys(info).sort(),
+      localAddress: info.localAddress,
+      localPort: info.localPort,
+      close: await settled(socket.close()),
+      closed: await settled(socket.closed),
+    };
+  },
+
+  // udpErrors makes UDPSockets that must fail, and says how each did.
+  async udpErrors({ host, forbiddenPort, udpEchoPort }) {
+    const out = {};
+    const forbidden = new UDPSocket({ remoteAddress: host, remotePort: forbiddenPort });
+    out.forbidden = (await settled(forbidden.opened)).error;
+    out.forbiddenClosed = (await settled(forbidden.closed)).error;
+    out.closeFailed = (await settled(forbidden.close())).error;
+
+    const bound = new UDPSocket({ localAddress: "0.0.0.0" });
+    out.closeWhileOpening = (await settled(bound.close())).error;
+    const { writable, readable } = await bound.opened;
+    let writer = writable.getWriter();
+    out.boundForbidden = (await settled(writer.write({ data: enc.encode("x"), remoteAddress: host, remotePort: forbiddenPort }))).error;
+    writer.releaseLock();
+    await readable.cancel();
+    out.boundForbiddenClosed = (await settled(bound.closed)).error;
+
+    const boundNoPeer = new UDPSocket({ localAddress: "0.0.0.0" });
+    writer = (await boundNoPeer.opened).writable.getWriter();
+    out.boundNoPeer = (await settled(writer.write({ data: enc.encode("x") }))).error;
+    writer.releaseLock();
+    await settled(boundNoPeer.close()); // rejects: the writable errored
+
+    const connected = new UDPSocket({ remoteAddress: host, remotePort: udpEchoPort });
+    writer = (await connected.opened).writable.getWriter();
+    out.connectedWithPeer = (await settled(writer.write({ data: enc.encode("x"), remoteAddress: host, remotePort: udpEchoPort }))).error;
+    writer.releaseLock();
+    await settled(connected.close());
+
+    const withPort = new UDPSocket({ localAddress: "0.0.0.0", localPort: 40000 });
+    out.localPort = (await settled(withPort.opened)).error;
+
+    out.noMode = construct(UDPSocket, {});
+    out.halfRemote = construct(UDPSocket, { remoteAddress: host });
+    out.bothModes = construct(UDPSocket, { remoteAddress: host, remotePort: 53, localAddress: "0.0.0.0" });
+    out.localName = construct(UDPSocket, { localAddress: "example.com" });
+    out.zeroLocalPort = construct(UDPSocket, { localAddress: "0.0.0.0", localPort: 0 });
+    out.boundDnsQueryType = construct(UDPSocket, { localAddress: "0.0.0.0", dnsQueryType: "ipv4" });
+    out.ipv6OnlyV4 = construct(UDPSocket, { localAddress: "0.0.0.0", ipv6Only: true });
+    out.multicast = construct(UDPSocket, { localAddress: "0.0.0.0", multicastLoopback: true });
+    out.zeroBuffer = construct(UDPSocket, { remoteAddress: host, remotePort: 53, receiveBufferSize: 0 });
+    out.badChunk = null;
+    {
+      const socket = new UDPSocket({ remoteAddress: host, remotePort: udpEchoPort });
+      const w = (await socket.opened).writable.getWriter();
+      out.badChunk = (await settled(w.write({ data: "text, not bytes" }))).error;
+      w.releaseLock();
+      await settled(socket.close());
+    }
+    const v6 = new UDPSocket({ localAddress: "::", ipv6Only: true });
+    out.ipv6Only = (await settled(v6.opened)).error ?? null;
+    await settled(v6.close());
+    return out;
+  },
+
+  // serverPublic listens on a public port of the bridge, has a native
+  // client on the host connect and send, echoes what it reads, then
+  // closes, takes the same port again, and tries ports it may not have.
+  async serverPublic({ clientURL, size }) {
+    const server = new TCPServerSocket("0.0.0.0");
+    const closeWhileOpening = (await settled(server.close())).error;
+    const { readable, localAddress, localPort } = await server.opened;
+    const reply = await fetch(`${clientURL}?port=${localPort}&size=${size}`, { cache: "no-store" });
+    if (!reply.ok) throw new Error(`the native client failed: ${await reply.text()}`);
+    const { client } = await reply.json();
+    const accepts = readable.getReader();
+    const { value: socket } = await accepts.read();
+    const info = await socket.opened;
+    const reader = info.readable.getReader();
+    const writer = info.writable.getWriter();
+    const got = new Uint8Array(size);
+    let n = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (n + value.length > size) throw new Error(`the client sent more than ${size} bytes`);
+      got.set(value, n);
+      n += value.length;
+      await writer.write(value);
+    }
+    await writer.close();
+    reader.releaseLock();
+    writer.releaseLock();
+    const socketClosed = await settled(socket.closed);
+    const lockedClose = (await settled(server.close())).error;
+    accepts.releaseLock();
+    const close = await settled(server.close());
+    const closed = await settled(server.closed);
+
+    // The port is free again at once: the same page can take it.
+    const again = new TCPServerSocket("0.0.0.0", { localPort });
+    const reopened = await settled(again.opened);
+    const inUse = (await settled(new TCPServerSocket("0.0.0.0", { localPort }).opened)).error;
+    await settled(again.close());
+    return {
+      localAddress,
+      localPort,
+      client,
+      remoteAddress: info.remoteAddress,
+      remotePort: info.remotePort,
+      received: n,
+      digest: await sha256(got),
+      socketClosed,
+      closeWhileOpening,
+      lockedClose,
+      close,
+      closed,
+      reopened: reopened.error ? { error: reopened.error } : { localPort: reopened.value.localPort },
+      inUse,
+    };
+  },
+
+  // serverErrors makes TCPServerSockets that must fail.
+  async serverErrors({ outsidePort, listenHigh }) {
+    return {
+      outside: (await settled(new TCPServerSocket("0.0.0.0", { localPort: outsidePort }).opened)).error,
+      above: (await settled(new TCPServerSocket("::", { localPort: listenHigh + 1 }).opened)).error,
+      name: construct(TCPServerSocket, "example.com", { localPort: 8080 }),
+      endpointNoPort: construct(TCPServerSocket, "chat.wasmnet.internal"),
+      zeroPort: construct(TCPServerSocket, "0.0.0.0", { localPort: 0 }),
+      zeroBacklog: construct(TCPServerSocket, "0.0.0.0", { backlog: 0 }),
+      ipv6OnlyV4: construct(TCPServerSocket, "0.0.0.0", { ipv6Only: true }),
+      nobody: (await settled(new TCPSocket("nobody.wasmnet.internal", 80).opened)).error,
+    };
+  },
+
+  // endpointServe listens on a named endpoint and, in the background,
+  // echoes one connection; endpointResult reports how that went.
+  async endpointServe({ name, port }) {
+    const server = new TCPServerSocket(name, { localPort: port });
+    const { readable, localAddress, localPort } = await server.opened;
+    globalThis.endpointTask = (async () => {
+      const accepts = readable.getReader();
+      const { value: socket } = await accepts.read();
+      accepts.releaseLock();
+      const info = await socket.opened;
+      const reader = info.readable.getReader();
+      const writer = info.writable.getWriter();
+      let echoed = 0;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        echoed += value.length;
+        await writer.write(value);
+      }
+      await writer.close();
+      reader.releaseLock();
+      writer.releaseLock();
+      return { echoed, remoteAddress: info.remoteAddress, socketClosed: await settled(socket.closed), close: await settled(server.close()) };
+    })();
+    return { localAddress, localPort };
+  },
+
+  async endpointResult() {
+    const task = globalThis.endpointTask;
+    delete globalThis.endpointTask;
+    return settled(task);
+  },
+
+  // endpointDial connects to a named endpoint, maybe another page's, sends
+  // size bytes of the pattern while reading, half-closes and reads to the
+  // end.
+  async endpointDial({ name, port, size }) {
+    const socket = new TCPSocket(name, port);
+    const { readable, writable } = await socket.opened;
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    const data = pattern(size);
+    const writing = (async () => {
+      for (let off = 0; off < size; off += 50000) await writer.write(data.subarray(off, off + 50000));
+      await writer.close();
+    })();
+    const got = new Uint8Array(size);
+    let n = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      if (n + value.length > size) throw new Error(`the endpoint sent more than ${size} bytes`);
+      got.set(value, n);
+      n += value.length;
+    }
+    await writing;
+    reader.releaseLock();
+    writer.releaseLock();
+    return { received: n, digest: await sha256(got), closed: await settled(socket.closed) };
+  },
+
+  // openAll opens one socket of each kind and reports how each opened.
+  async openAll({ host, udpEchoPort }) {
+    const result = async (socket) => {
+      const opened = await settled(socket.opened);
+      if (opened.value) await socket.close();
+      return opened.error ? { error: opened.error } : { ok: true };
+    };
+    return {
+      udp: await result(new UDPSocket({ remoteAddress: host, remotePort: udpEchoPort })),
+      bound: await result(new UDPSocket({ localAddress: "0.0.0.0" })),
+      server: await result(new TCPServerSocket("0.0.0.0")),
+    };
   },
 
   // dialOnly opens a socket and reports how opened settled.
@@ -339,6 +701,74 @@ const checks = {
     const stats = await settled(runtime.stats(), 5000);
     const reload = await settled(load(), 5000);
     return { opened: opened.error, closed: closed.error, later: later.error, stats: stats.error, reload };
+  },
+
+  // udpFigures measures a connected UDPSocket through the UDP echo
+  // server, for the figures; it asserts nothing. Round trips are one
+  // datagram at a time; a burst sends count datagrams while reading, and
+  // stops reading once the echoes stop coming for idleMs (UDP may drop).
+  async udpFigures({ host, udpEchoPort, echoPort, rounds, count, size, idleMs }) {
+    // What a call into Go costs that does no I/O.
+    const runtime = await load();
+    let t0 = performance.now();
+    for (let i = 0; i < rounds; i++) await runtime.stats();
+    const callUs = ((performance.now() - t0) * 1000) / rounds;
+
+    const socket = new UDPSocket({ remoteAddress: host, remotePort: udpEchoPort });
+    const { readable, writable } = await socket.opened;
+    const writer = writable.getWriter();
+    const reader = readable.getReader();
+    const small = new Uint8Array(64);
+    t0 = performance.now();
+    for (let i = 0; i < rounds; i++) {
+      await writer.write({ data: small });
+      await reader.read();
+    }
+    const rttUs = ((performance.now() - t0) * 1000) / rounds;
+
+    // The same round trips over a TCPSocket, to compare.
+    let tcpRttUs;
+    {
+      const tcp = new TCPSocket(host, echoPort);
+      const info = await tcp.opened;
+      const w = info.writable.getWriter();
+      const r = info.readable.getReader();
+      t0 = performance.now();
+      for (let i = 0; i < rounds; i++) {
+        await w.write(small);
+        for (let got = 0; got < small.length; ) got += (await r.read()).value.length;
+      }
+      tcpRttUs = ((performance.now() - t0) * 1000) / rounds;
+      w.releaseLock();
+      r.releaseLock();
+      await tcp.close();
+    }
+
+    const data = new Uint8Array(size);
+    let received = 0;
+    let last = performance.now();
+    t0 = last;
+    const reading = (async () => {
+      for (;;) {
+        const idle = new Promise((r) => setTimeout(() => r(null), idleMs));
+        const got = await Promise.race([reader.read(), idle]);
+        if (!got) return;
+        received++;
+        last = performance.now();
+        if (received === count) return;
+      }
+    })();
+    for (let i = 0; i < count; i++) {
+      await writer.ready;
+      writer.write({ data });
+    }
+    await reading;
+    const ms = last - t0;
+    reader.releaseLock();
+    writer.releaseLock();
+    await readable.cancel().catch(() => {});
+    await settled(socket.close());
+    return { callUs, rttUs, tcpRttUs, sent: count, received, mibps: (received * size) / (1 << 20) / (ms / 1000) };
   },
 
   // throughput measures a TCPSocket and a plain WebSocket to the same

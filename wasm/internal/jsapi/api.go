@@ -14,12 +14,12 @@ import (
 )
 
 // Version is reported to JavaScript as wasmnet.version.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // api is the state behind globalThis.wasmnet.
 type api struct {
 	dialers dialers
-	sockets sockets
+	handles handles
 }
 
 // Register installs globalThis.wasmnet. Sockets dial through d, or through
@@ -31,13 +31,19 @@ func Register(d *wasmnet.Dialer) error {
 		return err
 	}
 	for name, fn := range map[string]func([]safejs.Value) (any, error){
-		"dial":       a.dial,
-		"read":       a.read,
-		"write":      a.write,
-		"closeWrite": a.closeWrite,
-		"close":      a.close,
-		"startTls":   a.startTLS,
-		"stats":      a.stats,
+		"dial":         a.dial,
+		"read":         a.read,
+		"write":        a.write,
+		"closeWrite":   a.closeWrite,
+		"close":        a.close,
+		"startTls":     a.startTLS,
+		"dialUdp":      a.dialUDP,
+		"listenPacket": a.listenPacket,
+		"readFrom":     a.readFrom,
+		"writeTo":      a.writeTo,
+		"listen":       a.listen,
+		"accept":       a.accept,
+		"stats":        a.stats,
 	} {
 		if err := setFunc(obj, name, fn); err != nil {
 			return err
@@ -79,7 +85,7 @@ func (a *api) dial(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, domError(err)
 	}
-	s := newSocket(conn, conn)
+	s := &socket{conn: conn, stream: conn}
 	if opts.tls != nil {
 		if opts.tls.serverName == "" {
 			opts.tls.serverName = host
@@ -91,7 +97,7 @@ func (a *api) dial(args []safejs.Value) (any, error) {
 		}
 		s.conn = t
 	}
-	return a.sockets.add(s).info()
+	return a.addSocket(s)
 }
 
 // stats() sums what the sessions of every Dialer hold.

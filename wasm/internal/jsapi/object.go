@@ -3,6 +3,8 @@
 package jsapi
 
 import (
+	"sync"
+
 	"github.com/hack-pad/safejs"
 
 	"github.com/wasmnet/wasmnet/wasm/internal/webapi"
@@ -42,9 +44,12 @@ func setSyncFunc(obj safejs.Value, name string, fn func(args []safejs.Value) (an
 	return obj.Set(name, f.Value())
 }
 
+// objectCtor is looked up once: objects are made for every datagram read.
+var objectCtor = sync.OnceValues(func() (safejs.Value, error) { return safejs.Global().Get("Object") })
+
 // object makes a plain JavaScript object with the given fields.
 func object(fields map[string]any) (safejs.Value, error) {
-	ctor, err := safejs.Global().Get("Object")
+	ctor, err := objectCtor()
 	if err != nil {
 		return safejs.Undefined(), err
 	}

@@ -22,51 +22,9 @@ import (
 // per packet; a read takes what has arrived, up to this.
 const readSize = 128 << 10
 
-// sockets is the table of open sockets, by id.
-type sockets struct {
-	mu   sync.Mutex
-	next int
-	byID map[int]*socket
-}
-
-func (t *sockets) add(s *socket) *socket {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.next++
-	s.id = t.next
-	if t.byID == nil {
-		t.byID = map[int]*socket{}
-	}
-	t.byID[s.id] = s
-	return s
-}
-
-// get looks up the socket named by args[0].
-func (t *sockets) get(args []safejs.Value) (*socket, error) {
-	if len(args) < 1 {
-		return nil, typeError("a socket id is needed")
-	}
-	id, ok := number(args[0])
-	if !ok {
-		return nil, typeError("the socket id must be a number")
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := t.byID[id]
-	if s == nil {
-		return nil, named(invalidState, errors.New("wasmnet: the socket is closed"))
-	}
-	return s, nil
-}
-
-func (t *sockets) remove(s *socket) {
-	t.mu.Lock()
-	delete(t.byID, s.id)
-	t.mu.Unlock()
-}
-
 // socket is a stream as JavaScript sees it: reads and writes go to conn,
-// which is the stream itself or TLS over it.
+// which is the stream itself or TLS over it. A connected UDP socket is one
+// too: each read returns a datagram and each write sends one.
 type socket struct {
 	id     int
 	conn   net.Conn // the stream, or a *tls.Conn over it
@@ -82,19 +40,29 @@ type socket struct {
 	wbuf []byte
 
 	// The pipe, once pipe() has started it: more is signalled by
-	// resume(), stop is closed by close() and startTls().
+	// resume(), stop is closed by close() and startTls(). They are made
+	// on first use (see chans).
 	piped    atomic.Bool
+	pipeInit sync.Once
 	more     chan struct{}
 	stop     chan struct{}
 	stopOnce sync.Once
 }
 
-func newSocket(conn, stream net.Conn) *socket {
-	return &socket{conn: conn, stream: stream, more: make(chan struct{}, 1), stop: make(chan struct{})}
+// chans returns the pipe's channels, made on first use.
+func (s *socket) chans() (more, stop chan struct{}) {
+	s.pipeInit.Do(func() {
+		s.more = make(chan struct{}, 1)
+		s.stop = make(chan struct{})
+	})
+	return s.more, s.stop
 }
 
 // halt ends the pipe, if there is one.
-func (s *socket) halt() { s.stopOnce.Do(func() { close(s.stop) }) }
+func (s *socket) halt() {
+	_, stop := s.chans()
+	s.stopOnce.Do(func() { close(stop) })
+}
 
 // info describes the socket to JavaScript: its id and addresses, and its
 // TLS connection when there is one.
@@ -118,11 +86,22 @@ func (s *socket) info() (safejs.Value, error) {
 	return object(fields)
 }
 
+// addAddr sets the address fields of an info object: prefix+"Address"
+// and prefix+"Port".
 func addAddr(fields map[string]any, prefix string, a net.Addr) {
-	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP != nil {
-		fields[prefix+"Address"] = tcp.IP.String()
-		fields[prefix+"Port"] = tcp.Port
-		return
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		if a.IP != nil {
+			fields[prefix+"Address"] = a.IP.String()
+			fields[prefix+"Port"] = a.Port
+			return
+		}
+	case *net.UDPAddr:
+		if a.IP != nil {
+			fields[prefix+"Address"] = a.IP.String()
+			fields[prefix+"Port"] = a.Port
+			return
+		}
 	}
 	if host, port, err := net.SplitHostPort(a.String()); err == nil {
 		fields[prefix+"Address"] = host
@@ -135,7 +114,7 @@ func addAddr(fields map[string]any, prefix string, a net.Addr) {
 // so a page that stops reading stops the bridge sending, by the stream's
 // receive window.
 func (a *api) read(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +131,7 @@ func (a *api) read(args []safejs.Value) (any, error) {
 		s.rbuf = make([]byte, readSize)
 	}
 	n, err := s.conn.Read(s.rbuf[:size])
-	if n > 0 {
+	if n > 0 || err == nil { // an empty UDP datagram is a datagram
 		return webapi.Bytes(s.rbuf[:n])
 	}
 	if err == io.EOF || s.upgraded.Load() {
@@ -182,7 +161,7 @@ func (a *api) read(args []safejs.Value) (any, error) {
 // DATA packets to start with: the caller must write DATA through Go no
 // more (see wasmnet.Conn.HandOff).
 func (a *api) pipe(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, err
 	}
@@ -219,12 +198,13 @@ func (a *api) pipe(args []safejs.Value) (any, error) {
 
 // resume(id) asks the pipe for more.
 func (a *api) resume(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, nil // closed: the pipe has ended
 	}
+	more, _ := s.chans()
 	select {
-	case s.more <- struct{}{}:
+	case more <- struct{}{}:
 	default:
 	}
 	return nil, nil
@@ -232,10 +212,11 @@ func (a *api) resume(args []safejs.Value) (any, error) {
 
 // pump is the goroutine of a pipe.
 func (s *socket) pump(deliver safejs.Value) {
+	more, stop := s.chans()
 	for {
 		select {
-		case <-s.more:
-		case <-s.stop:
+		case <-more:
+		case <-stop:
 			return
 		}
 		for {
@@ -263,7 +244,7 @@ func (s *socket) readChunk() (any, bool) {
 		s.rbuf = make([]byte, readSize)
 	}
 	n, err := s.conn.Read(s.rbuf[:readSize])
-	if n > 0 {
+	if n > 0 || err == nil { // an empty UDP datagram is a datagram
 		v, err := webapi.Bytes(s.rbuf[:n])
 		if err != nil {
 			return webapi.NewError(err), false
@@ -279,7 +260,7 @@ func (s *socket) readChunk() (any, bool) {
 // write(id, data) resolves once the bytes are queued for the bridge, as a
 // write to a kernel socket returns once its data is in the send buffer.
 func (a *api) write(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +292,7 @@ func (a *api) write(args []safejs.Value) (any, error) {
 // everything written before, and reading goes on. Under TLS, close_notify
 // goes first, then the stream's own half-close.
 func (a *api) closeWrite(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, err
 	}
@@ -335,23 +316,17 @@ func (a *api) closeWrite(args []safejs.Value) (any, error) {
 	return nil, nil
 }
 
-// close(id) closes the socket; under TLS it sends close_notify first. A
-// socket that was upgraded with startTls leaves the stream to the TLS
-// socket.
-func (a *api) close(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
-	if err != nil {
-		return nil, nil // closing twice is fine
-	}
-	a.sockets.remove(s)
+// shut closes the socket; under TLS it sends close_notify first. A socket
+// that was upgraded with startTls leaves the stream to the TLS socket.
+func (s *socket) shut() error {
 	s.halt()
 	if s.upgraded.Load() {
-		return nil, nil
+		return nil
 	}
 	if err := s.conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-		return nil, domError(err)
+		return err
 	}
-	return nil, nil
+	return nil
 }
 
 // startTls(id, tls?) hands the stream of socket id to a new socket that
@@ -359,7 +334,7 @@ func (a *api) close(args []safejs.Value) (any, error) {
 // gives the stream up: a read in progress there ends with null, later
 // writes fail. If the handshake fails, the stream is closed.
 func (a *api) startTLS(args []safejs.Value) (any, error) {
-	s, err := a.sockets.get(args)
+	s, err := lookup[*socket](&a.handles, args)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +348,7 @@ func (a *api) startTLS(args []safejs.Value) (any, error) {
 	if !s.upgraded.CompareAndSwap(false, true) {
 		return nil, errUpgraded
 	}
-	a.sockets.remove(s)
+	a.handles.remove(s.id)
 	s.halt()
 	// Wake a read in progress (a deadline leaves the stream usable), and
 	// wait for it and for a write in progress to finish.
@@ -392,7 +367,13 @@ func (a *api) startTLS(args []safejs.Value) (any, error) {
 		s.stream.Close()
 		return nil, err
 	}
-	return a.sockets.add(newSocket(t, s.stream)).info()
+	return a.addSocket(&socket{conn: t, stream: s.stream})
+}
+
+// addSocket puts s in the table and describes it to JavaScript.
+func (a *api) addSocket(s *socket) (safejs.Value, error) {
+	s.id = a.handles.add(s)
+	return s.info()
 }
 
 var errUpgraded = named(invalidState, errors.New("wasmnet: startTls() has taken over this socket; use the socket it returned"))
