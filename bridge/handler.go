@@ -84,8 +84,12 @@ type Config struct {
 	// until they are written.
 	StreamBuffer int
 	// SessionBuffer bounds the bytes a session holds in each direction
-	// (16 MiB). Towards the client its streams wait; from the client, a
+	// (64 MiB). Towards the client its streams wait; from the client, a
 	// DATA that would go beyond it closes its stream with reason 0x49.
+	// Wisp's credit lets each stream have Credit packets on their way to
+	// the bridge, so a client within its credit reaches the bound only
+	// with more than SessionBuffer / (Credit × packet size) busy streams:
+	// 64 streams of 32 KiB writes, by default.
 	SessionBuffer int
 	// MaxBuffered bounds the bytes the whole bridge holds in each
 	// direction, as SessionBuffer does for one session (1 GiB).
@@ -135,7 +139,7 @@ const (
 	DefaultMaxSessionsPerToken = 16
 	DefaultMaxStreams          = 1024
 	DefaultStreamBuffer        = 256 << 10
-	DefaultSessionBuffer       = 16 << 20
+	DefaultSessionBuffer       = 64 << 20
 	DefaultMaxBuffered         = 1 << 30
 	DefaultDialTimeout         = 10 * time.Second
 	DefaultHandshakeTimeout    = 10 * time.Second

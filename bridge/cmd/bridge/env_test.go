@@ -44,7 +44,7 @@ var optionRows = []optionRow{
 	{"max-streams", "WASMNET_MAX_STREAMS", "7", "7", "8", "8", func(o *options) any { return o.maxStreams }, "1024"},
 	{"credit", "WASMNET_CREDIT", "7", "7", "8", "8", func(o *options) any { return o.credit }, "32"},
 	{"stream-buffer", "WASMNET_STREAM_BUFFER", "64k", "65536", "1MiB", "1048576", func(o *options) any { return o.streamBuffer }, "262144"},
-	{"session-buffer", "WASMNET_SESSION_BUFFER", "1M", "1048576", "2MiB", "2097152", func(o *options) any { return o.sessionBuffer }, "16777216"},
+	{"session-buffer", "WASMNET_SESSION_BUFFER", "1M", "1048576", "2MiB", "2097152", func(o *options) any { return o.sessionBuffer }, "67108864"},
 	{"max-buffered", "WASMNET_MAX_BUFFERED", "1G", "1073741824", "100", "100", func(o *options) any { return o.maxBuffered }, "1073741824"},
 	{"rate", "WASMNET_RATE", "1MiB", "1048576", "0", "0", func(o *options) any { return o.rate }, "16777216"},
 	{"dial-timeout", "WASMNET_DIAL_TIMEOUT", "7s", "7s", "1m0s", "1m0s", func(o *options) any { return o.dialTimeout }, "10s"},

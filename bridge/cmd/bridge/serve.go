@@ -76,7 +76,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	f.intVar(&o.maxStreams, "max-streams", "WASMNET_MAX_STREAMS", bridge.DefaultMaxStreams, "streams and listeners per session; -1 for no limit")
 	f.intVar(&o.credit, "credit", "WASMNET_CREDIT", 32, "packets a client may send on a stream ahead of the bridge")
 	f.sizeVar(&o.streamBuffer, "stream-buffer", "WASMNET_STREAM_BUFFER", "256KiB", "bytes a stream holds on their way to the client")
-	f.sizeVar(&o.sessionBuffer, "session-buffer", "WASMNET_SESSION_BUFFER", "16MiB", "bytes a session holds in each direction")
+	f.sizeVar(&o.sessionBuffer, "session-buffer", "WASMNET_SESSION_BUFFER", "64MiB", "bytes a session holds in each direction")
 	f.sizeVar(&o.maxBuffered, "max-buffered", "WASMNET_MAX_BUFFERED", "1GiB", "bytes the bridge holds in each direction")
 	f.sizeVar(&o.rate, "rate", "WASMNET_RATE", "16MiB", "bytes per second per session, each way; 0 for no limit")
 
