@@ -33,6 +33,12 @@ export class TCPSocket {
   #readable = null;
   #writable = null;
   #readableController = null;
+  #take = null; // takes what Go pushes (see #deliver); held here, for Go holds it weakly
+  #paused = true; // Go waits for resume() before it reads on
+  #handedOff = false; // the data skips Go (see raw.pipe); we count what the page reads
+  #highWater = 1; // the readable's high-water mark, in bytes
+  #enqueued = 0; // bytes enqueued on the readable
+  #counted = 0; // bytes the page has read, as told to raw.consumed
   #writableController = null;
   #readDone = false; // the readable is closed, cancelled or errored
   #writeDone = false; // likewise the writable
@@ -158,20 +164,30 @@ export class TCPSocket {
   #open(raw) {
     this.#raw = raw;
     this.#state = "open";
+    this.#take = (chunk) => this.#deliver(chunk);
+    // Writes skip Go too, unless startTls() may need the stream for TLS.
+    const handedOff = raw.pipe(this.#take, { writes: this.#options.secureTransport === "off" });
+    // Go pushes what it reads (#deliver) for as long as the stream wants
+    // more, and waits for pull() when it does not. With a high-water mark
+    // of one byte, Go reads at most one chunk ahead of the page: a page
+    // that stops reading stops the bridge, by the stream's receive window,
+    // and memory stays bounded. A stream handed to JavaScript gets its
+    // data straight from the WebSocket, and the window is granted as the
+    // page reads: its readable holds the window, which bounds it.
+    this.#handedOff = Boolean(handedOff);
+    this.#highWater = handedOff ? handedOff.window : 1;
     this.#readable = new ReadableStream(
       {
         type: "bytes",
         start: (c) => {
           this.#readableController = c;
         },
-        // Go is asked for data only when the page reads: with no
-        // high-water mark, a page that stops reading stops the bridge, by
-        // the stream's receive window, and memory stays bounded.
-        pull: (c) => this.#pull(c),
+        pull: () => this.#pull(),
         cancel: () => this.#readFinished(null),
       },
-      { highWaterMark: 0 },
+      { highWaterMark: this.#highWater },
     );
+    if (handedOff?.data) this.#deliver(handedOff.data);
     const size = this.#options.sendBufferSize;
     this.#writable = new WritableStream(
       {
@@ -196,31 +212,55 @@ export class TCPSocket {
     return info;
   }
 
-  async #pull(controller) {
-    const view = controller.byobRequest?.view;
-    let chunk;
-    try {
-      chunk = await this.#raw.read(view?.byteLength);
-    } catch (err) {
-      // A stream that fails to read is broken both ways.
-      if (!this.#readDone) {
-        controller.error(err);
-        this.#readFinished(err);
-      }
-      if (!this.#writeDone) {
-        this.#writableController.error(err);
-        this.#writeFinished(err);
-      }
-      return;
+  #pull() {
+    if (this.#readDone) return;
+    if (this.#handedOff) {
+      this.#count();
+    } else if (this.#paused) {
+      this.#paused = false;
+      this.#raw.resume();
     }
-    if (this.#readDone) return; // cancelled while Go was reading
+  }
+
+  // #count tells the runtime how much more the page has read: what was
+  // enqueued less what the readable still holds.
+  #count() {
+    const read = this.#enqueued - (this.#highWater - this.#readableController.desiredSize);
+    if (read > this.#counted) {
+      this.#raw.consumed(read - this.#counted);
+      this.#counted = read;
+    }
+  }
+
+  // #deliver takes what Go read: a Uint8Array, null at the end, or the
+  // exception that ended the stream. It returns whether Go should read on.
+  #deliver(chunk) {
+    if (this.#readDone) return false; // cancelled, or given up to startTls
+    const controller = this.#readableController;
+    if (chunk instanceof Uint8Array) {
+      this.#enqueued += chunk.byteLength;
+      controller.enqueue(chunk); // which may call pull()
+      if (this.#handedOff) {
+        this.#count();
+        return true;
+      }
+      this.#paused = !(controller.desiredSize > 0);
+      return !this.#paused;
+    }
     if (chunk === null) {
       controller.close();
       controller.byobRequest?.respond(0);
       this.#readFinished(null);
-      return;
+      return false;
     }
-    controller.enqueue(chunk);
+    // A stream that fails to read is broken both ways.
+    controller.error(chunk);
+    this.#readFinished(chunk);
+    if (!this.#writeDone) {
+      this.#writableController.error(chunk);
+      this.#writeFinished(chunk);
+    }
+    return false;
   }
 
   async #write(chunk) {

@@ -53,6 +53,27 @@ export interface RawSocket {
   readonly tls?: TLSInfo;
   /** The next bytes, at most max (default 128 KiB), or null at the end. */
   read(max?: number): Promise<Uint8Array | null>;
+  /** Has the runtime push the socket's bytes to take instead, once asked
+   * with resume(): it reads what has arrived (at most 128 KiB at a time)
+   * and calls take with it, and reads on for as long as take returns
+   * true. take gets null at the end of the stream, or the exception that
+   * ended it. The socket holds take only weakly: keep it alive.
+   *
+   * A plain TCP socket is handed over to JavaScript instead: its data goes
+   * from the WebSocket to take without crossing into Go, pipe returns
+   * what the socket held (data, to come first) and its receive window,
+   * take's return value is ignored, and the caller must report what it
+   * has read with consumed(), which grants the window back: nothing else
+   * lets the bridge send more. With writes, write() sends on the
+   * WebSocket directly too. */
+  pipe(
+    take: (chunk: Uint8Array | null | Error) => boolean,
+    options?: { writes?: boolean },
+  ): { window: number; data: Uint8Array | null } | null;
+  /** Asks a piped socket for more, after take returned false. */
+  resume(): void;
+  /** Reports n more bytes read from a socket that pipe() handed over. */
+  consumed(n: number): void;
   /** Resolves once the runtime has taken the bytes. */
   write(data: BufferSource): Promise<void>;
   /** Half-close: the peer reads EOF; reading goes on. */
@@ -167,6 +188,24 @@ export interface GoSocketInfo {
   tls?: TLSInfo;
 }
 
+/** A socket that pipe() handed over to JavaScript, as Go describes it. */
+export interface HandOff {
+  /** The tap of the session's WebSocket, made by globalThis.__wasmnetTap. */
+  tap: object;
+  /** The stream's ID in the session. */
+  stream: number;
+  /** The stream's receive window, in bytes. */
+  window: number;
+  /** Bytes read and not yet granted back to the bridge. */
+  owed: number;
+  /** What Go held unread, to come first. */
+  data: Uint8Array | null;
+  /** Whether the writes were handed over too. */
+  writes: boolean;
+  /** The DATA packets the stream may still send, if so. */
+  credit: number;
+}
+
 /** A bound UDP socket or a listener as Go hands it over. */
 export interface GoLocalInfo {
   id: number;
@@ -181,6 +220,14 @@ export interface GoRuntime {
   dial(host: string, port: number, options?: DialOptions): Promise<GoSocketInfo>;
   /** On a UDP socket, one datagram; null only at the end of a TCP stream. */
   read(id: number, max?: number): Promise<Uint8Array | null>;
+  /** Returns at once: an exception to throw, nothing, or a socket handed
+   * over to JavaScript (see RawSocket.pipe and wasm/internal/jsapi). */
+  pipe(
+    id: number,
+    deliver: (id: number, chunk: Uint8Array | null | Error) => boolean,
+    writes?: boolean,
+  ): Error | undefined | HandOff;
+  resume(id: number): Error | undefined;
   write(id: number, data: BufferSource): Promise<void>;
   closeWrite(id: number): Promise<void>;
   /** Closes whatever id names: a socket, a bound UDP socket, a listener. */

@@ -18,6 +18,10 @@ let go = null; // the Go instance, to see whether it exited
 let exitCode = null; // the code it exited with
 let failure = null; // why the runtime died, once it has
 const pending = new Set(); // reject functions of calls into Go not yet settled
+// The functions that take each piped socket's data, by socket id, held
+// weakly: the socket holds its own, so a dropped socket can still be
+// collected (and closed by the finalizer below).
+const pipes = new Map();
 
 // The Go runtime prints a panic to fd 2 before it exits; keep the tail so
 // that the error can say what happened.
@@ -96,6 +100,9 @@ function die() {
   }
   for (const reject of pending) reject(failure);
   pending.clear();
+  for (const ref of pipes.values()) ref.deref()?.(failure);
+  pipes.clear();
+  for (const claim of claims.values()) claim.release();
   throw failure;
 }
 
@@ -135,6 +142,232 @@ function call(fn) {
   });
 }
 
+// deliver is what Go calls with a piped socket's data: a Uint8Array, or
+// null or an exception at the end. It returns whether to go on.
+function deliver(id, chunk) {
+  const take = pipes.get(id)?.deref();
+  const claim = claims.get(id);
+  if (!(chunk instanceof Uint8Array) || !take) pipes.delete(id);
+  if (claim && chunk !== null && !(chunk instanceof Uint8Array)) claim.end();
+  if (claim && chunk instanceof Uint8Array) {
+    // Data that reached Go anyway: Go grants it back itself.
+    claim.unread += chunk.length;
+    claim.owed -= chunk.length;
+  }
+  const more = take ? take(chunk) : false;
+  return claim ? true : more;
+}
+
+// sync runs fn, a call into Go that returns at once: its value, or an
+// exception, which it throws.
+function sync(fn) {
+  if (failure) throw failure;
+  const v = fn();
+  if (go.exited) {
+    try {
+      die();
+    } catch {}
+    throw failure;
+  }
+  if (v instanceof Error) throw v;
+  return v;
+}
+
+// The tap. Go calls __wasmnetTap(ws, toGo) for each WebSocket it opens to
+// the bridge (wasm/internal/webapi), and lets it set onmessage. The tap
+// passes every message on to Go's handler, toGo, except the DATA of TCP
+// streams that Go handed to JavaScript (wasmnet.Conn.HandOff): those go
+// from the WebSocket straight to the socket's reader, without crossing
+// into Go and back, and the page grants the window back itself (Claim).
+// Copying every chunk into Go and out again, and the calls across, made a
+// download a quarter as fast as a plain WebSocket.
+const HEADER = 5; // a Wisp packet's type (1 byte) and stream ID (u32 LE)
+const DATA = 0x02;
+const CONTINUE = 0x03;
+const CLOSE = 0x04;
+const WINDOW = 0xf0;
+const MAX_PAYLOAD = 64 << 10; // the most DATA carries (internal/buffer.MaxPayload)
+globalThis.__wasmnetTap = (ws, toGo) => {
+  const tap = { ws, streams: new Map() /* stream ID → Claim */, high: 1 << 20, progress: [] };
+  ws.onmessage = (ev) => {
+    const data = ev.data; // an ArrayBuffer, or a string, which Go refuses
+    if (tap.streams.size > 0 && data.byteLength > HEADER) {
+      const h = new Uint8Array(data, 0, HEADER);
+      const claim = tap.streams.get((h[1] | (h[2] << 8) | (h[3] << 16) | (h[4] << 24)) >>> 0);
+      if (claim) {
+        if (h[0] === DATA) return claim.data(new Uint8Array(data, HEADER));
+        claim.control(h[0], data); // and Go handles it too
+      }
+    }
+    toGo(ev);
+  };
+  ws.addEventListener("close", () => {
+    for (const claim of tap.streams.values()) claim.control(CLOSE);
+  });
+  return tap;
+};
+
+// room waits until the tap's WebSocket has room in its buffer, as Go's
+// WebSocket.Write does (wasm/internal/webapi), with the same adaptive
+// high-water mark: a browser's WebSocket never pushes back by itself, so
+// it polls, with a timer; a CONTINUE on any stream of the session, which
+// says the bridge has written a good part of what it was sent, ends a
+// wait early.
+async function room(tap) {
+  for (let waited = false; ; waited = true) {
+    const n = tap.ws.bufferedAmount;
+    if (waited && n === 0) tap.high = Math.min(2 * tap.high, 8 << 20);
+    else if (waited && n > (tap.high * 3) / 4) tap.high = Math.max(tap.high / 2, 256 << 10);
+    if (n < tap.high) return;
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 1);
+      tap.progress.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+// bytes views a BufferSource as a Uint8Array.
+function bytes(data) {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError("wasmnet: write() takes a BufferSource (an ArrayBuffer or a view of one)");
+}
+
+// Claims of streams handed to JavaScript, by socket ID.
+const claims = new Map();
+
+// A Claim keeps the books of a stream handed to JavaScript: what the
+// bridge sent and the page has not read, and what the page read and was
+// not yet granted back. It grants a quarter of the window at a time, as Go
+// does (docs/PROTOCOL.md). With writes, it also sends the stream's DATA,
+// within the credit.
+class Claim {
+  constructor(api, id, { tap, stream, window, owed, data, writes, credit }) {
+    this.api = api;
+    this.id = id;
+    this.tap = tap;
+    this.stream = stream;
+    this.window = window;
+    this.unread = data?.length ?? 0;
+    this.owed = owed;
+    this.writes = writes;
+    this.credit = credit;
+    this.over = false; // no more writes here: the stream or the session ended, or closeWrite
+    this.waiting = []; // resolve functions of writes waiting for credit
+    tap.streams.set(stream, this);
+    claims.set(id, this);
+  }
+
+  // control sees a packet of the stream that Go handles too, just before
+  // Go does; CLOSE also when the WebSocket closes.
+  control(type, data) {
+    if (type === CONTINUE && data.byteLength === HEADER + 4) {
+      this.credit = new DataView(data).getUint32(HEADER, true);
+      this.wakeWriters();
+      for (const wake of this.tap.progress.splice(0)) wake();
+    } else if (type === CLOSE) {
+      // The bridge may give the stream's ID to another stream now.
+      if (this.tap.streams.get(this.stream) === this) this.tap.streams.delete(this.stream);
+      this.end();
+    }
+  }
+
+  // end sends later writes to Go, which fails them as the stream failed
+  // there, or whose closeWrite() it was.
+  end() {
+    this.over = true;
+    this.wakeWriters();
+  }
+
+  wakeWriters() {
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  // write sends data as DATA packets, as Go's Conn.Write would: within the
+  // credit, and while the WebSocket has room. It resolves once the last
+  // packet is in the WebSocket's buffer. What the stream cannot take any
+  // more goes to Go, which fails it as the stream failed.
+  async write(data) {
+    let b = bytes(data);
+    for (let copied = false; b.length > 0; ) {
+      if (this.over || claims.get(this.id) !== this || this.tap.ws.readyState !== WebSocket.OPEN) {
+        return call(() => this.api.write(this.id, b));
+      }
+      if (this.credit === 0 || this.tap.ws.bufferedAmount >= this.tap.high) {
+        if (!copied) {
+          b = b.slice(); // the page may reuse its buffer once write() returns
+          copied = true;
+        }
+        await (this.credit === 0 ? new Promise((resolve) => this.waiting.push(resolve)) : room(this.tap));
+        continue;
+      }
+      const n = Math.min(b.length, MAX_PAYLOAD);
+      const p = new Uint8Array(HEADER + n);
+      p[0] = DATA;
+      new DataView(p.buffer).setUint32(1, this.stream, true);
+      p.set(n === b.length ? b : b.subarray(0, n), HEADER);
+      this.tap.ws.send(p);
+      this.credit--;
+      b = b.subarray(n);
+    }
+  }
+
+  // data takes a DATA payload off the WebSocket.
+  data(chunk) {
+    const take = pipes.get(this.id)?.deref();
+    this.unread += chunk.length;
+    if (this.unread + this.owed > this.window) {
+      // The bridge broke the window it agreed to (Go fails the session).
+      if (this.tap.streams.get(this.stream) === this) this.tap.streams.delete(this.stream);
+      this.end();
+      pipes.delete(this.id);
+      take?.(new DOMException("wasmnet: the bridge sent more than the stream's receive window", "NetworkError"));
+      return;
+    }
+    take?.(chunk);
+  }
+
+  // read counts n bytes the page has read.
+  read(n) {
+    this.unread -= n;
+    this.owed += n;
+    if (this.owed >= this.window / 4) this.grant();
+  }
+
+  // grant returns what the page has read to the bridge's window.
+  grant() {
+    if (this.owed <= 0 || this.tap.streams.get(this.stream) !== this) return;
+    const p = new Uint8Array(HEADER + 4);
+    const v = new DataView(p.buffer);
+    p[0] = WINDOW;
+    v.setUint32(1, this.stream, true);
+    v.setUint32(HEADER, this.owed, true);
+    this.owed = 0;
+    try {
+      this.tap.ws.send(p);
+    } catch {
+      // The session is gone; Go fails the stream.
+    }
+  }
+
+  // release gives the stream back to Go, or lets it go; with grant, what
+  // the page read, and what it will now never read, goes back to the
+  // bridge first, so that Go starts with the whole window.
+  release(grant = false) {
+    if (grant) {
+      this.owed += this.unread;
+      this.unread = 0;
+      this.grant();
+    }
+    if (this.tap.streams.get(this.stream) === this) this.tap.streams.delete(this.stream);
+    claims.delete(this.id);
+    this.end();
+  }
+}
+
 // Sockets and listeners that are dropped without close() are closed when
 // collected, so that Go does not keep their streams for ever.
 let finalizer = null;
@@ -142,6 +375,7 @@ let finalizer = null;
 // runtime wraps what Go registered into the object load() resolves to.
 function runtime(api, memory) {
   finalizer ??= new FinalizationRegistry((id) => {
+    claims.get(id)?.release();
     if (!failure) api.close(id).catch(() => {});
   });
   // handle makes the object for what Go handed over as info: its fields,
@@ -153,6 +387,7 @@ function runtime(api, memory) {
       ...methods(id, () => finalizer.unregister(obj)),
       close: () => {
         finalizer.unregister(obj);
+        claims.get(id)?.release();
         return call(() => api.close(id));
       },
     };
@@ -162,10 +397,31 @@ function runtime(api, memory) {
   const socket = (info) =>
     handle(info, (id, forget) => ({
       read: (max) => call(() => api.read(id, max)),
-      write: (data) => call(() => api.write(id, data)),
-      closeWrite: () => call(() => api.closeWrite(id)),
+      pipe: (take, options) => {
+        pipes.set(id, new WeakRef(take));
+        const handedOff = sync(() => api.pipe(id, deliver, Boolean(options?.writes)));
+        if (!handedOff) return null;
+        new Claim(api, id, handedOff);
+        // Go's pipe now waits only for the end. Not before the caller has
+        // its readable, which the end may come to at once.
+        queueMicrotask(() => {
+          if (!failure) api.resume(id);
+        });
+        return { window: handedOff.window, data: handedOff.data };
+      },
+      resume: () => sync(() => api.resume(id)),
+      consumed: (n) => claims.get(id)?.read(n),
+      write: (data) => {
+        const claim = claims.get(id);
+        return claim?.writes ? claim.write(data) : call(() => api.write(id, data));
+      },
+      closeWrite: () => {
+        claims.get(id)?.end(); // FIN goes after what was sent, and writes after it fail
+        return call(() => api.closeWrite(id));
+      },
       startTls: (tls) => {
         forget();
+        claims.get(id)?.release(true); // TLS reads the stream in Go from here on
         return call(() => api.startTls(id, tls)).then(socket);
       },
     }));
@@ -189,6 +445,10 @@ function runtime(api, memory) {
     dialUdp: (host, port, options) => call(() => api.dialUdp(host, port, options)).then(udpSocket),
     listenPacket: (options) => call(() => api.listenPacket(options)).then(packetSocket),
     listen: (host, port) => call(() => api.listen(host, port)).then(listener),
-    stats: () => call(() => api.stats()).then((s) => ({ ...s, wasmMemory: memory.buffer.byteLength })),
+    stats: () =>
+      call(() => api.stats()).then((s) => {
+        for (const claim of claims.values()) s.recvBuffered += claim.unread;
+        return { ...s, wasmMemory: memory.buffer.byteLength };
+      }),
   });
 }

@@ -163,12 +163,14 @@ func (c *Conn) take(b []byte) (n, ack int) {
 }
 
 // acknowledge counts n bytes read and returns how many to give back to the
-// bridge now: once a quarter of the window has been read, or all of what
-// arrived. mu is held.
+// bridge now: once a quarter of the window has been read. The bridge then
+// always has three quarters of the window left, so it never waits for the
+// rest; granting whenever the buffer ran empty too cost a WINDOW per Read
+// of a program that keeps up. mu is held.
 func (c *Conn) acknowledge(n int) (ack int) {
 	if c.s.feat.window {
 		c.unacked += n
-		if c.unacked >= int(c.s.window/4) || c.buffered == 0 {
+		if c.unacked >= int(c.s.window/4) {
 			ack, c.unacked = c.unacked, 0
 		}
 	}

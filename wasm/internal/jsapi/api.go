@@ -49,6 +49,16 @@ func Register(d *wasmnet.Dialer) error {
 			return err
 		}
 	}
+	// These return at once, without a Promise: they only start or wake a
+	// goroutine.
+	for name, fn := range map[string]func([]safejs.Value) (any, error){
+		"pipe":   a.pipe,
+		"resume": a.resume,
+	} {
+		if err := setSyncFunc(obj, name, fn); err != nil {
+			return err
+		}
+	}
 	return safejs.Global().Set("wasmnet", obj)
 }
 

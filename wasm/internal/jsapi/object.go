@@ -27,6 +27,23 @@ func setFunc(obj safejs.Value, name string, fn func(args []safejs.Value) (any, e
 	return obj.Set(name, f.Value())
 }
 
+// setSyncFunc adds a method to obj that runs fn at once, on the calling
+// goroutine, and returns its value, or the exception for its error, which
+// the caller throws (a Go function cannot). fn must not block.
+func setSyncFunc(obj safejs.Value, name string, fn func(args []safejs.Value) (any, error)) error {
+	f, err := safejs.FuncOf(func(_ safejs.Value, args []safejs.Value) any {
+		v, err := fn(args)
+		if err != nil {
+			return webapi.NewError(err)
+		}
+		return v
+	})
+	if err != nil {
+		return err
+	}
+	return obj.Set(name, f.Value())
+}
+
 // objectCtor is looked up once: objects are made for every datagram read.
 var objectCtor = sync.OnceValues(func() (safejs.Value, error) { return safejs.Global().Get("Object") })
 

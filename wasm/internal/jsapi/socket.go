@@ -15,6 +15,7 @@ import (
 	"github.com/hack-pad/safejs"
 
 	"github.com/wasmnet/wasmnet/wasm/internal/webapi"
+	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
 
 // readSize is the most one read() returns. The bridge sends at most 64 KiB
@@ -37,6 +38,30 @@ type socket struct {
 	rbuf []byte
 	wmu  sync.Mutex // one write at a time
 	wbuf []byte
+
+	// The pipe, once pipe() has started it: more is signalled by
+	// resume(), stop is closed by close() and startTls(). They are made
+	// on first use (see chans).
+	piped    atomic.Bool
+	pipeInit sync.Once
+	more     chan struct{}
+	stop     chan struct{}
+	stopOnce sync.Once
+}
+
+// chans returns the pipe's channels, made on first use.
+func (s *socket) chans() (more, stop chan struct{}) {
+	s.pipeInit.Do(func() {
+		s.more = make(chan struct{}, 1)
+		s.stop = make(chan struct{})
+	})
+	return s.more, s.stop
+}
+
+// halt ends the pipe, if there is one.
+func (s *socket) halt() {
+	_, stop := s.chans()
+	s.stopOnce.Do(func() { close(stop) })
 }
 
 // info describes the socket to JavaScript: its id and addresses, and its
@@ -115,6 +140,123 @@ func (a *api) read(args []safejs.Value) (any, error) {
 	return nil, domError(err)
 }
 
+// pipe(id, deliver) pushes the socket's data to JavaScript, which asks
+// for it with resume(id): for each resume, Go reads what the stream holds
+// (at most readSize bytes, waiting for some if there is none) and calls
+// deliver(id, chunk) with a Uint8Array, then reads again for as long as
+// deliver returns true. At the end of the stream deliver gets null, and on
+// an error the exception; then the pipe ends. This is read() without a
+// call from JavaScript into Go, a Promise and a goroutine per chunk: a
+// stream read as fast as it arrives costs no call into Go at all. The
+// flow control is the same, since Go reads only while JavaScript wants
+// more. pipe() and resume() return at once.
+//
+// A plain TCP stream on a session with a tap (see wasmnet.Conn.HandOff)
+// is handed to JavaScript instead, and pipe returns {tap, stream, window,
+// owed, data, writes, credit}: the caller claims the stream on the tap at
+// once, puts data (a Uint8Array or null) first, and grants the window as
+// the page reads. The pipe then delivers only the end or the error, and
+// data that reached Go anyway, in order; its deliver should always return
+// true. pipe(id, deliver, true) hands the writes over too, with credit
+// DATA packets to start with: the caller must write DATA through Go no
+// more (see wasmnet.Conn.HandOff).
+func (a *api) pipe(args []safejs.Value) (any, error) {
+	s, err := lookup[*socket](&a.handles, args)
+	if err != nil {
+		return nil, err
+	}
+	deliver := arg(args, 1)
+	if deliver.Type() != safejs.TypeFunction {
+		return nil, typeError("pipe(id, deliver) needs a function")
+	}
+	if !s.piped.CompareAndSwap(false, true) {
+		return nil, named(invalidState, errors.New("wasmnet: the socket is already piped"))
+	}
+	var handedOff any
+	if c, ok := s.conn.(*wasmnet.Conn); ok && s.rmu.TryLock() {
+		writes, _ := arg(args, 2).Truthy()
+		if h, ok := c.HandOff(writes); ok {
+			data := any(nil)
+			if len(h.Data) > 0 {
+				if data, err = webapi.Bytes(h.Data); err != nil {
+					data = nil
+				}
+			}
+			handedOff, err = object(map[string]any{
+				"tap": h.Tap, "stream": h.Stream, "window": h.Window, "owed": h.Owed, "data": data,
+				"writes": writes, "credit": h.Credit,
+			})
+			if err != nil {
+				handedOff = nil
+			}
+		}
+		s.rmu.Unlock()
+	}
+	go s.pump(deliver)
+	return handedOff, nil
+}
+
+// resume(id) asks the pipe for more.
+func (a *api) resume(args []safejs.Value) (any, error) {
+	s, err := lookup[*socket](&a.handles, args)
+	if err != nil {
+		return nil, nil // closed: the pipe has ended
+	}
+	more, _ := s.chans()
+	select {
+	case more <- struct{}{}:
+	default:
+	}
+	return nil, nil
+}
+
+// pump is the goroutine of a pipe.
+func (s *socket) pump(deliver safejs.Value) {
+	more, stop := s.chans()
+	for {
+		select {
+		case <-more:
+		case <-stop:
+			return
+		}
+		for {
+			v, more := s.readChunk()
+			want, err := deliver.Invoke(s.id, v)
+			if !more {
+				return
+			}
+			if ok, _ := want.Truthy(); err != nil || !ok {
+				break
+			}
+		}
+	}
+}
+
+// readChunk reads for the pipe: it returns a Uint8Array, or null or an
+// exception and false at the end.
+func (s *socket) readChunk() (any, bool) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if s.upgraded.Load() {
+		return safejs.Null(), false
+	}
+	if cap(s.rbuf) < readSize {
+		s.rbuf = make([]byte, readSize)
+	}
+	n, err := s.conn.Read(s.rbuf[:readSize])
+	if n > 0 || err == nil { // an empty UDP datagram is a datagram
+		v, err := webapi.Bytes(s.rbuf[:n])
+		if err != nil {
+			return webapi.NewError(err), false
+		}
+		return v, true // an error comes again on the next read
+	}
+	if err == io.EOF || s.upgraded.Load() {
+		return safejs.Null(), false
+	}
+	return webapi.NewError(domError(err)), false
+}
+
 // write(id, data) resolves once the bytes are queued for the bridge, as a
 // write to a kernel socket returns once its data is in the send buffer.
 func (a *api) write(args []safejs.Value) (any, error) {
@@ -177,6 +319,7 @@ func (a *api) closeWrite(args []safejs.Value) (any, error) {
 // shut closes the socket; under TLS it sends close_notify first. A socket
 // that was upgraded with startTls leaves the stream to the TLS socket.
 func (s *socket) shut() error {
+	s.halt()
 	if s.upgraded.Load() {
 		return nil
 	}
@@ -206,6 +349,7 @@ func (a *api) startTLS(args []safejs.Value) (any, error) {
 		return nil, errUpgraded
 	}
 	a.handles.remove(s.id)
+	s.halt()
 	// Wake a read in progress (a deadline leaves the stream usable), and
 	// wait for it and for a write in progress to finish.
 	s.stream.SetReadDeadline(time.Unix(1, 0))

@@ -12,10 +12,20 @@ import (
 	"github.com/hack-pad/safejs"
 )
 
-// highWater is how many bytes a WebSocket may buffer in JavaScript before
-// Write waits for them to drain. The browser's WebSocket accepts any
-// amount without pushing back, so Write watches bufferedAmount itself.
-const highWater = 1 << 20
+// The browser's WebSocket accepts any amount without pushing back, so
+// Write watches bufferedAmount itself: past a high-water mark it waits
+// for the buffer to drain, polling with a timer. A browser's timers fire
+// 4 ms apart at best once they nest, so the mark must hold more than the
+// link drains in that time, or the link idles between polls; and no more,
+// for what is buffered here delays every stream of the session (and the
+// WINDOW grants of downloads) by its length. So the mark adapts: it
+// doubles when a wait found the buffer drained dry, and halves when a wait
+// found it hardly drained, between these bounds.
+const (
+	minHighWater   = 256 << 10
+	startHighWater = 1 << 20
+	maxHighWater   = 8 << 20
+)
 
 // WebSocket is a JavaScript WebSocket carrying binary messages.
 type WebSocket struct {
@@ -24,6 +34,8 @@ type WebSocket struct {
 	alloc    func(int) []byte
 	maxSize  int
 	handlers []safejs.Func
+	tap      safejs.Value // the loader's tap on onmessage, or undefined
+	high     int          // the high-water mark of bufferedAmount; only Write uses it
 
 	mu     sync.Mutex
 	msgs   [][]byte
@@ -68,9 +80,11 @@ func DialWebSocket(ctx context.Context, url string, protocols []string, alloc fu
 	}
 	w := &WebSocket{
 		ws:      v,
+		tap:     safejs.Undefined(),
 		uint8:   uint8,
 		alloc:   alloc,
 		maxSize: maxSize,
+		high:    startHighWater,
 		ready:   make(chan struct{}, 1),
 		opened:  make(chan struct{}),
 		closed:  make(chan struct{}),
@@ -96,6 +110,16 @@ func DialWebSocket(ctx context.Context, url string, protocols []string, alloc fu
 			return nil, err
 		}
 		w.handlers = append(w.handlers, f)
+		if name == "onmessage" {
+			if tap, ok := tapHook(); ok {
+				// The tap sets onmessage, and passes Go what it does not
+				// take itself.
+				if w.tap, err = tap.Invoke(v, f.Value()); err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
 		if err := v.Set(name, f.Value()); err != nil {
 			return nil, err
 		}
@@ -111,6 +135,24 @@ func DialWebSocket(ctx context.Context, url string, protocols []string, alloc fu
 		return nil, ctx.Err()
 	}
 }
+
+// tapHook is globalThis.__wasmnetTap, which js/wasmnet.js installs: a
+// function of the WebSocket and Go's onmessage handler that sets the
+// WebSocket's onmessage itself, takes the messages it wants (the data of
+// streams handed to JavaScript) and passes the rest to Go, and returns
+// the tap, an object through which streams are handed over.
+func tapHook() (safejs.Value, bool) {
+	hook, err := safejs.Global().Get("__wasmnetTap")
+	if err != nil || hook.Type() != safejs.TypeFunction {
+		return safejs.Undefined(), false
+	}
+	return hook, true
+}
+
+// Tap returns the loader's tap on this WebSocket, or undefined when there
+// is none (outside a page or Worker that loaded main.wasm with
+// js/wasmnet.js).
+func (w *WebSocket) Tap() safejs.Value { return w.tap }
 
 func (w *WebSocket) onOpen(safejs.Value) { close(w.opened) }
 
@@ -222,22 +264,32 @@ func (w *WebSocket) Read() ([]byte, error) {
 }
 
 // Write sends b as one binary message. It returns once JavaScript has
-// taken a copy, waiting first while the socket has too much unsent.
+// taken a copy, waiting first while the socket has too much unsent. One
+// goroutine writes at a time.
 func (w *WebSocket) Write(b []byte) error {
-	for {
+	for waited := false; ; {
 		if isClosed(w.closed) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			return w.err
 		}
-		v, err := w.ws.Get("bufferedAmount")
+		n, err := w.buffered()
 		if err != nil {
 			return err
 		}
-		if n, _ := v.Int(); n < highWater {
+		if waited {
+			switch {
+			case n == 0:
+				w.high = min(2*w.high, maxHighWater)
+			case n > w.high*3/4:
+				w.high = max(w.high/2, minHighWater)
+			}
+		}
+		if n < w.high {
 			break
 		}
 		time.Sleep(time.Millisecond)
+		waited = true
 	}
 	view, err := w.uint8.New(len(b))
 	if err != nil {
@@ -248,6 +300,15 @@ func (w *WebSocket) Write(b []byte) error {
 	}
 	_, err = w.ws.Call("send", view)
 	return err
+}
+
+func (w *WebSocket) buffered() (int, error) {
+	v, err := w.ws.Get("bufferedAmount")
+	if err != nil {
+		return 0, err
+	}
+	n, _ := v.Int()
+	return n, nil
 }
 
 // Protocol is the subprotocol the server selected.

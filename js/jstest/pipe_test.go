@@ -1,0 +1,58 @@
+package jstest
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/wasmnet/wasmnet/wasm/wasmnet"
+)
+
+// TestPipe checks what RawSocket.pipe does beyond what TCPSocket shows:
+// a plain stream handed to JavaScript after Go has data for it (which must
+// come first), writes handed over too, in pieces larger than a packet,
+// and writes after closeWrite, which fail as they did through Go.
+func TestPipe(t *testing.T) {
+	e := startEnv(t)
+	ctx := e.page(t)
+	cfg, _ := json.Marshal(e.cfg)
+	var r struct {
+		HeldByGo     int
+		HandedOff    bool
+		Window       int
+		Head         string
+		BigOK        bool
+		Tail         string
+		End          *string
+		AfterClose   *string
+		RecvBuffered int
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](
+		fmt.Sprintf(`import("/js/jstest/testdata/pipe.js").then((m) => m.afterData(%s))`, cfg), chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("%v in %s", err, raw)
+	}
+	if r.HeldByGo < 16 {
+		t.Errorf("Go held %d bytes before the pipe; want the 16 echoed", r.HeldByGo)
+	}
+	if !r.HandedOff || r.Window != wasmnet.DefaultWindow {
+		t.Errorf("pipe handed the stream over: %v, window %d; want true, %d", r.HandedOff, r.Window, wasmnet.DefaultWindow)
+	}
+	if r.Head != "before the pipe\n" || !r.BigOK || r.Tail != "after\n" {
+		t.Errorf("read %q, the 200000 bytes intact: %v, then %q; want what was written, in order", r.Head, r.BigOK, r.Tail)
+	}
+	if r.End != nil {
+		t.Errorf("the stream ended with %s; want null, the end", *r.End)
+	}
+	if r.AfterClose == nil || *r.AfterClose != "NetworkError" {
+		t.Errorf("a write after closeWrite gave %v; want a NetworkError", r.AfterClose)
+	}
+	if r.RecvBuffered != 0 {
+		t.Errorf("stats() says %d bytes unread after everything was read", r.RecvBuffered)
+	}
+}

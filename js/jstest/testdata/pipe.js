@@ -1,0 +1,55 @@
+// pipe.js: checks of RawSocket.pipe that TCPSocket does not reach, run on
+// the page by pipe_test.go.
+import { load } from "/js/index.js";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+// afterData writes through Go before the socket is piped, so that the echo
+// is in Go when pipe() hands the stream to JavaScript: it must come first.
+// Then it writes through the handed-over writes, in pieces larger than a
+// packet, half-closes, and reads to the end.
+export async function afterData({ host, echoPort }) {
+  const runtime = await load();
+  const raw = await runtime.dial(host, echoPort);
+  await raw.write(enc.encode("before the pipe\n"));
+  const deadline = performance.now() + 5000;
+  while ((await runtime.stats()).recvBuffered < 16 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const heldByGo = (await runtime.stats()).recvBuffered;
+  const chunks = [];
+  let end;
+  let done;
+  const finished = new Promise((resolve) => (done = resolve));
+  const take = (chunk) => {
+    if (chunk instanceof Uint8Array) {
+      chunks.push(chunk.slice());
+      raw.consumed(chunk.byteLength);
+      return true;
+    }
+    end = chunk === null ? null : `${chunk.name}: ${chunk.message}`;
+    done();
+    return false;
+  };
+  const handedOff = raw.pipe(take, { writes: true });
+  if (handedOff?.data) take(handedOff.data);
+  const big = new Uint8Array(200000).map((_, i) => i % 251);
+  await raw.write(big);
+  await raw.write(enc.encode("after\n"));
+  await raw.closeWrite();
+  const afterClose = await raw.write(enc.encode("too late")).then(
+    () => null,
+    (err) => err.name,
+  );
+  await finished;
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  chunks.reduce((off, c) => (all.set(c, off), off + c.length), 0);
+  const head = dec.decode(all.subarray(0, 16));
+  let bigOK = all.length === 16 + big.length + 6;
+  for (let i = 0; bigOK && i < big.length; i++) bigOK = all[16 + i] === big[i];
+  const tail = dec.decode(all.subarray(16 + big.length));
+  const stats = await runtime.stats();
+  await raw.close();
+  return { heldByGo, handedOff: Boolean(handedOff), window: handedOff?.window ?? 0, head, bigOK, tail, end, afterClose, recvBuffered: stats.recvBuffered };
+}
