@@ -188,7 +188,18 @@ const CLOSE = 0x04;
 const WINDOW = 0xf0;
 const MAX_PAYLOAD = 64 << 10; // the most DATA carries (internal/buffer.MaxPayload)
 globalThis.__wasmnetTap = (ws, toGo) => {
-  const tap = { ws, streams: new Map() /* stream ID → Claim */, high: 1 << 20, progress: [] };
+  // scratch frames the DATA packets of handed-over writes: send() copies
+  // what it is given at once (as the WebSocket API says it must), so one
+  // buffer serves every packet, and a write costs no allocation.
+  const scratch = new Uint8Array(HEADER + MAX_PAYLOAD);
+  const tap = {
+    ws,
+    streams: new Map(), // stream ID → Claim
+    high: 1 << 20,
+    progress: [],
+    scratch,
+    scratchView: new DataView(scratch.buffer),
+  };
   ws.onmessage = (ev) => {
     const data = ev.data; // an ArrayBuffer, or a string, which Go refuses
     if (tap.streams.size > 0 && data.byteLength > HEADER) {
@@ -305,11 +316,11 @@ class Claim {
         continue;
       }
       const n = Math.min(b.length, MAX_PAYLOAD);
-      const p = new Uint8Array(HEADER + n);
+      const p = this.tap.scratch;
       p[0] = DATA;
-      new DataView(p.buffer).setUint32(1, this.stream, true);
+      this.tap.scratchView.setUint32(1, this.stream, true);
       p.set(n === b.length ? b : b.subarray(0, n), HEADER);
-      this.tap.ws.send(p);
+      this.tap.ws.send(p.subarray(0, HEADER + n));
       this.credit--;
       b = b.subarray(n);
     }
