@@ -18,12 +18,13 @@ help: ## list the targets
 run: wasm ## build main.wasm and serve the demo page and its bridge on http://localhost:8080
 	$(GO) run ./examples/demo -addr $(ADDR)
 
-wasm: ## build main.wasm and each example page's main.wasm (with .gz and .br), and copy Go's wasm_exec.js into js/
+wasm: ## build main.wasm and each example page's main.wasm (with .gz and .br); copy Go's wasm_exec.js and write the default TLS roots into js/
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o main.wasm ./wasm
 	for d in examples/*/; do if [ -f $$d/index.html ]; then \
 		GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $$d/main.wasm ./$$d || exit 1; fi; done
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" js/wasm_exec.js
-	for f in main.wasm examples/*/main.wasm; do [ -f $$f ] || continue; gzip -9 -k -f $$f; \
+	$(GO) run ./wasm/internal/roots/gen > js/roots.pem
+	for f in main.wasm examples/*/main.wasm js/roots.pem; do [ -f $$f ] || continue; gzip -9 -k -f $$f; \
 		if command -v brotli >/dev/null; then brotli -f -q 11 $$f; fi; done
 
 deps: ## install what the tests need: npm packages, and Debian's chromium if missing

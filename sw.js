@@ -20,6 +20,7 @@ const SHELL = [
   "js/wasmnet.js",
   "js/sockets.js",
   "js/wasm_exec.js",
+  "js/roots.pem",
   "demo/config.json",
   "demo/ca.pem",
 ];

@@ -20,7 +20,8 @@ export interface TCPSocketOptions {
   secureTransport?: "off" | "on" | "starttls";
   /** The name the certificate must be valid for. Default: remoteAddress. */
   expectedServerHostname?: string;
-  /** PEM certificates to trust besides the built-in roots, for private CAs. */
+  /** PEM certificates to trust besides the default roots (Mozilla's, see
+   * LoadOptions.roots), for private CAs. */
   caCerts?: string | string[];
 }
 

@@ -11,6 +11,11 @@ export interface LoadOptions {
   bridge?: string;
   /** A capability token for the bridge, sent as a WebSocket subprotocol. */
   token?: string;
+  /** URL of the default root certificates (PEM), fetched the first time a
+   * TLS handshake needs them. Default: roots.pem beside this module, which
+   * "make wasm" writes (Mozilla's roots). An empty string trusts only the
+   * caCerts each socket passes. */
+  roots?: string | URL;
 }
 
 /** Options of Runtime.dial(). */
@@ -156,6 +161,9 @@ export interface Stats {
   sendQueued: number;
   /** Size of the Go runtime's WebAssembly memory, in bytes. */
   wasmMemory: number;
+  /** Default root certificates loaded: 0 until a TLS handshake without
+   * caCerts has needed them (they are fetched from roots.pem then). */
+  defaultRoots: number;
 }
 
 /** What load() resolves to. */

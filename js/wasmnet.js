@@ -44,7 +44,7 @@ let stderrTail = "";
  */
 export function load(options = {}) {
   if (failure) return Promise.reject(failure);
-  const key = JSON.stringify([String(options.wasm ?? ""), options.bridge ?? "", options.token ?? ""]);
+  const key = JSON.stringify([String(options.wasm ?? ""), options.bridge ?? "", options.token ?? "", String(options.roots ?? "")]);
   if (loading && loadedWith !== key && Object.keys(options).length > 0) {
     return Promise.reject(new TypeError("wasmnet: load() was already called with other options"));
   }
@@ -58,11 +58,18 @@ export function load(options = {}) {
   return loading;
 }
 
-async function start({ wasm = new URL("../main.wasm", import.meta.url), bridge, token } = {}) {
+async function start({
+  wasm = new URL("../main.wasm", import.meta.url),
+  bridge,
+  token,
+  roots = new URL("./roots.pem", import.meta.url),
+} = {}) {
   go = new globalThis.Go();
   const env = {};
   if (bridge) env.WASMNET_BRIDGE = new URL(bridge, globalThis.location?.href).href.replace(/^http/, "ws");
   if (token) env.WASMNET_TOKEN = token;
+  // Fetched by Go only when a TLS handshake needs the default roots.
+  if (roots) env.WASMNET_ROOTS = new URL(roots, globalThis.location?.href).href;
   go.env = env;
   go.exit = (code) => {
     exitCode = code;

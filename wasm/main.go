@@ -6,12 +6,9 @@
 // it.
 //
 // TLS runs here, in crypto/tls. A js/wasm program has no system root
-// certificates: it trusts only the roots a package registers with
-// x509.SetFallbackRoots, such as golang.org/x/crypto/x509roots/fallback
-// (Mozilla's roots, about 100 KB of main.wasm.br), and those a page passes
-// in caCerts. That module is not a dependency yet, so for now only the
-// roots a page passes are trusted; adding the import below is all it
-// takes.
+// certificates: its default roots are Mozilla's, fetched from js/roots.pem
+// the first time a handshake needs them (package roots says why they are
+// not built in), and a page may add its own in caCerts.
 //
 // Build it with "make wasm" (GOOS=js GOARCH=wasm go build -o main.wasm ./wasm).
 package main
@@ -24,7 +21,6 @@ import (
 
 	"github.com/wasmnet/wasmnet/wasm/internal/jsapi"
 	"github.com/wasmnet/wasmnet/wasm/wasmnet"
-	// _ "golang.org/x/crypto/x509roots/fallback" // built-in roots: needs the module in go.mod
 )
 
 func main() {

@@ -55,6 +55,7 @@ type env struct {
 	mu        sync.Mutex
 	protocols []string // Sec-WebSocket-Protocol of every bridge request
 	crashWasm string   // served at /jstest/crash.wasm
+	rootsGets int      // requests for js/roots.pem
 }
 
 // root is the repository root, which the web server serves.
@@ -145,7 +146,14 @@ func startEnv(t *testing.T) *env {
 		w.Header().Set("Content-Type", "application/wasm")
 		http.ServeFile(w, r, path)
 	})
-	mux.Handle("/", webserve.Static(root(t)))
+	static := webserve.Static(root(t))
+	mux.HandleFunc("/js/roots.pem", func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		e.rootsGets++
+		e.mu.Unlock()
+		static.ServeHTTP(w, r)
+	})
+	mux.Handle("/", static)
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		e.bridge.Close()

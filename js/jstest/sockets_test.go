@@ -24,6 +24,7 @@ func TestSockets(t *testing.T) {
 			t.Run("Echo4MiB", func(t *testing.T) { testEcho(t, e, ctx, where) })
 			t.Run("Errors", func(t *testing.T) { testErrors(t, e, ctx, where) })
 			t.Run("Close", func(t *testing.T) { testClose(t, e, ctx, where) })
+			t.Run("DefaultRoots", func(t *testing.T) { testDefaultRoots(t, e, ctx, where) })
 			t.Run("TLS", func(t *testing.T) { testTLS(t, e, ctx, where) })
 			t.Run("StartTLS", func(t *testing.T) { testStartTLS(t, e, ctx, where) })
 			t.Run("StopReading", func(t *testing.T) { testStopReading(t, e, ctx, where, 0) })
@@ -267,4 +268,33 @@ func sysctlMax(t *testing.T, name string) int64 {
 	}
 	t.Logf("%s unknown: taking 32 MiB", name)
 	return 32 << 20
+}
+
+// testDefaultRoots: the default roots (js/roots.pem) are fetched once, by
+// the first handshake that needs them, not with main.wasm; a server whose
+// CA is not among them is refused for an unknown authority.
+func testDefaultRoots(t *testing.T, e *env, ctx context.Context, where string) {
+	e.mu.Lock()
+	gets := e.rootsGets
+	e.mu.Unlock()
+	var r struct {
+		Before, After int
+		Error         *checkError
+	}
+	run(t, ctx, where, "defaultRoots", e.cfg, &r)
+	if r.Before != 0 {
+		t.Errorf("%d default roots loaded before any TLS socket; want none", r.Before)
+	}
+	if r.After < 100 {
+		t.Errorf("%d default roots loaded after a TLS socket without caCerts; want Mozilla's (over 100)", r.After)
+	}
+	if r.Error == nil || r.Error.Name != "SecurityError" || !strings.Contains(r.Error.Message, "unknown authority") {
+		t.Errorf("TLS to a server of the test CA without caCerts: %v; want a SecurityError for an unknown authority", r.Error)
+	}
+	e.mu.Lock()
+	gets = e.rootsGets - gets
+	e.mu.Unlock()
+	if gets != 1 {
+		t.Errorf("js/roots.pem was fetched %d times by the %s; want once", gets, where)
+	}
 }

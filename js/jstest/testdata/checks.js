@@ -277,6 +277,18 @@ const checks = {
     return { tls: info.tls, line };
   },
 
+  // defaultRoots opens a TLS socket without caCerts, once the runtime's
+  // stats say no default roots are loaded yet: the handshake loads them,
+  // and the server's certificate, from the test CA, is not among them.
+  async defaultRoots({ host, tlsPort, serverName }) {
+    const runtime = await load();
+    const before = (await runtime.stats()).defaultRoots;
+    const socket = new TCPSocket(host, tlsPort, { secureTransport: "on", expectedServerHostname: serverName });
+    const opened = await settled(socket.opened);
+    const after = (await runtime.stats()).defaultRoots;
+    return { before, after, error: opened.error };
+  },
+
   // startTls speaks the STARTTLS echo server's protocol: STARTTLS, GO,
   // then TLS with the given expected name; an echo proves the new socket.
   async startTls({ host, starttlsPort, ca, expect, withCA = true }) {

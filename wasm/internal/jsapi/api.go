@@ -107,6 +107,7 @@ func (a *api) stats([]safejs.Value) (any, error) {
 		"streams":      st.Streams,
 		"recvBuffered": st.RecvBuffered,
 		"sendQueued":   st.SendQueued,
+		"defaultRoots": loadedRoots(),
 	})
 }
 

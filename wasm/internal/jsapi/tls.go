@@ -10,8 +10,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
+
+	"github.com/wasmnet/wasmnet/wasm/internal/roots"
+	"github.com/wasmnet/wasmnet/wasm/internal/webapi"
 )
 
 // handshakeTimeout bounds a TLS handshake, so that a server that never
@@ -39,7 +43,7 @@ func handshake(conn net.Conn, o tlsOptions, addr string) (*tls.Conn, error) {
 	return t, nil
 }
 
-// Pools of the built-in roots plus extra PEM, by the PEM, so that sockets
+// Pools of the default roots plus extra PEM, by the PEM, so that sockets
 // that pass the same CA do not parse it again. Few distinct PEMs are
 // expected; the cache is bounded all the same.
 var (
@@ -47,20 +51,27 @@ var (
 	pools  = map[string]*x509.CertPool{}
 )
 
-// rootPool returns the roots to verify against: nil for the built-in ones
-// alone, else those plus the certificates in pem.
+// rootPool returns the roots to verify against: the default roots, plus
+// the certificates in pem. Without default roots (none configured, or
+// their file could not be fetched), pem alone is trusted; with neither, a
+// handshake fails for an unknown authority, and tlsError says why.
 func rootPool(pem string) (*x509.CertPool, error) {
+	base, baseErr := defaultRoots()
 	if pem == "" {
-		return nil, nil
+		if base == nil {
+			base = x509.NewCertPool() // trust nothing, rather than fall back
+		}
+		return base, nil
 	}
+	_ = baseErr // tlsError reports it if the handshake fails
 	poolMu.Lock()
 	defer poolMu.Unlock()
 	if p := pools[pem]; p != nil {
 		return p, nil
 	}
-	p, err := x509.SystemCertPool()
-	if err != nil {
-		p = x509.NewCertPool()
+	p := x509.NewCertPool()
+	if base != nil {
+		p = base.Clone()
 	}
 	if !p.AppendCertsFromPEM([]byte(pem)) {
 		return nil, typeError("caCerts holds no PEM certificate")
@@ -72,13 +83,48 @@ func rootPool(pem string) (*x509.CertPool, error) {
 	return p, nil
 }
 
-// builtinRoots reports whether main.wasm carries root certificates: a
-// js/wasm program has no system store, so it has only the roots a package
-// such as golang.org/x/crypto/x509roots/fallback registers.
-var builtinRoots = sync.OnceValue(func() bool {
-	p, err := x509.SystemCertPool()
-	return err == nil && !p.Equal(x509.NewCertPool())
-})
+// The default roots, fetched from $WASMNET_ROOTS (the loader sets it to
+// js/roots.pem beside wasmnet.js) the first time a handshake needs them:
+// building Mozilla's roots into main.wasm would make every page download
+// them, TLS or not. A failed fetch is tried again by the next handshake.
+var (
+	rootsMu    sync.Mutex
+	rootsPool  *x509.CertPool
+	rootsCount int
+)
+
+// defaultRoots returns the default roots, or nil and why there are none.
+func defaultRoots() (*x509.CertPool, error) {
+	rootsMu.Lock()
+	defer rootsMu.Unlock()
+	if rootsPool != nil {
+		return rootsPool, nil
+	}
+	url := os.Getenv("WASMNET_ROOTS")
+	if url == "" {
+		return nil, errNoRootsURL
+	}
+	data, err := webapi.Fetch(url)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load the default root certificates: %w", err)
+	}
+	pool, n, err := roots.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("the default root certificates at %s: %w", url, err)
+	}
+	rootsPool, rootsCount = pool, n
+	return pool, nil
+}
+
+// loadedRoots is how many default roots are loaded: 0 until a handshake
+// has needed them.
+func loadedRoots() int {
+	rootsMu.Lock()
+	defer rootsMu.Unlock()
+	return rootsCount
+}
+
+var errNoRootsURL = errors.New("this runtime has no default root certificates (WASMNET_ROOTS is not set)")
 
 // tlsError says why a handshake failed. A certificate that does not verify
 // is a SecurityError; anything else, a NetworkError or a TimeoutError.
@@ -90,9 +136,9 @@ func tlsError(err error, serverName, addr string) error {
 		noRoots x509.SystemRootsError
 	)
 	prefix := fmt.Sprintf("wasmnet: TLS with %s (%s) failed", addr, serverName)
-	hint := "pass the certificate of the issuing CA in caCerts"
-	if !builtinRoots() {
-		hint = "this main.wasm has no built-in root certificates: " + hint
+	hint := "for a private CA, pass its certificate in caCerts"
+	if _, err := defaultRoots(); err != nil {
+		hint = err.Error() + "; " + hint
 	}
 	switch {
 	case errors.As(err, &host):
