@@ -19,17 +19,97 @@ const transports = ["off", "on", "starttls"];
 // The names of named endpoints on the bridge (wasmnet.EndpointSuffix).
 const endpointSuffix = ".wasmnet.internal";
 
+// Lifecycle is what the three classes share: the opened and closed
+// promises, the state (opening, open, closed), and closing the runtime's
+// socket once each of the socket's streams is done.
+class Lifecycle {
+  state = "opening";
+  raw = null; // the runtime's socket, once open
+  opened;
+  closed;
+  #resolve;
+  #reject;
+  #pending; // the streams not yet done
+  #error = null; // the first stream's error
+
+  /**
+   * @param {Promise<any>} raw the runtime's socket, to come
+   * @param {(raw: any) => any} open makes the open info once it has come
+   * @param {string[]} streams the streams that must end before it closes
+   */
+  constructor(raw, open, streams) {
+    this.#pending = new Set(streams);
+    this.closed = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.closed.catch(() => {}); // like Direct Sockets: no unhandled rejection if unobserved
+    this.opened = raw.then(
+      (r) => {
+        this.raw = r;
+        this.state = "open";
+        return open(r);
+      },
+      (err) => {
+        this.state = "closed";
+        this.#pending.clear();
+        this.#reject(err);
+        throw err;
+      },
+    );
+  }
+
+  // refuse answers close() as Chromium's Direct Sockets do, where close()
+  // cannot go on to cancel the streams: it rejects while opening or while
+  // a stream is locked, and once the socket is not open (closed, or failed
+  // to open) it returns closed. Otherwise it returns null.
+  refuse(locked, what, holders = "reader and writer") {
+    if (this.state === "opening") {
+      return Promise.reject(new DOMException(`wasmnet: the ${what} is not open yet`, "InvalidStateError"));
+    }
+    if (this.state === "closed") return this.closed;
+    if (locked) {
+      return Promise.reject(new DOMException(`wasmnet: release the ${what}'s ${holders} before close()`, "InvalidStateError"));
+    }
+    return null;
+  }
+
+  // done reports whether the stream has ended.
+  done(stream) {
+    return !this.#pending.has(stream);
+  }
+
+  // end marks a stream ended, with the error that ended it or null. Once
+  // all have, it closes the runtime's socket and settles closed: rejected
+  // with the first error.
+  end(stream, err) {
+    if (!this.#pending.delete(stream)) return;
+    this.#error ??= err;
+    if (this.#pending.size > 0) return;
+    this.state = "closed";
+    const error = this.#error;
+    this.raw.close().then(
+      () => (error ? this.#reject(error) : this.#resolve()),
+      (e) => this.#reject(error ?? e),
+    );
+  }
+
+  // giveUp ends every stream and resolves closed, leaving the runtime's
+  // socket open for whoever took it over.
+  giveUp() {
+    this.#pending.clear();
+    this.state = "closed";
+    this.#resolve();
+  }
+}
+
 /** A TCP connection through the wasmnet bridge. */
 export class TCPSocket {
   #remoteAddress;
   #remotePort;
   #options;
+  #life;
   #raw = null; // the runtime's socket, once open
-  #state = "opening"; // opening, open, closed (or failed)
-  #opened;
-  #closed;
-  #resolveClosed;
-  #rejectClosed;
   #readable = null;
   #writable = null;
   #readableController = null;
@@ -40,10 +120,6 @@ export class TCPSocket {
   #enqueued = 0; // bytes enqueued on the readable
   #counted = 0; // bytes the page has read, as told to raw.consumed
   #writableController = null;
-  #readDone = false; // the readable is closed, cancelled or errored
-  #writeDone = false; // likewise the writable
-  #readError = null;
-  #writeError = null;
   #lastWrite = Promise.resolve(); // the write Go is taking now
   #upgraded = false; // startTls took the stream over
 
@@ -71,11 +147,6 @@ export class TCPSocket {
     this.#remotePort = remotePort;
     this.#options = options;
 
-    this.#closed = new Promise((resolve, reject) => {
-      this.#resolveClosed = resolve;
-      this.#rejectClosed = reject;
-    });
-    this.#closed.catch(() => {}); // like Direct Sockets: no unhandled rejection if unobserved
     const raw =
       options[adopt] ??
       load().then((runtime) =>
@@ -84,43 +155,30 @@ export class TCPSocket {
           tls: options.secureTransport === "on" ? this.#tls(options) : undefined,
         }),
       );
-    this.#opened = raw.then(
-      (r) => this.#open(r),
-      (err) => {
-        this.#state = "closed";
-        this.#rejectClosed(err);
-        throw err;
-      },
-    );
+    this.#life = new Lifecycle(raw, (r) => this.#open(r), ["read", "write"]);
   }
 
   /** Resolves once connected (and, with TLS, once the handshake is done). */
   get opened() {
-    return this.#opened;
+    return this.#life.opened;
   }
 
-  /** Settles once both streams are done: rejects if either errored. */
+  /** Settles once both streams are done: rejects with the first error. */
   get closed() {
-    return this.#closed;
+    return this.#life.closed;
   }
 
   /**
    * Closes both streams, as Direct Sockets does: it rejects while the
-   * socket is opening, or while a reader or writer holds a stream.
+   * socket is opening, or while a reader or writer holds a stream. Once
+   * the socket is closed, or failed to open, it returns closed.
    */
   close() {
-    if (this.#state === "opening") {
-      return Promise.reject(new DOMException("wasmnet: the socket is not open yet", "InvalidStateError"));
-    }
-    if (this.#state === "closed" || !this.#raw) return this.#closed;
-    if (this.#readable.locked || this.#writable.locked) {
-      return Promise.reject(
-        new DOMException("wasmnet: release the reader and the writer before close()", "InvalidStateError"),
-      );
-    }
+    const refused = this.#life.refuse(this.#readable?.locked || this.#writable?.locked, "socket");
+    if (refused) return refused;
     this.#readable.cancel().catch(() => {});
     this.#writable.abort().catch(() => {});
-    return this.#closed;
+    return this.#life.closed;
   }
 
   /**
@@ -136,11 +194,11 @@ export class TCPSocket {
       throw new TypeError('wasmnet: startTls() needs a socket made with secureTransport: "starttls"');
     }
     if (this.#upgraded) throw new TypeError("wasmnet: startTls() can only be called once");
-    if (this.#state === "closed") throw new DOMException("wasmnet: the socket is closed", "InvalidStateError");
+    if (this.#life.state === "closed") throw new DOMException("wasmnet: the socket is closed", "InvalidStateError");
     this.#upgraded = true;
     const serverName = options.expectedServerHostname ?? this.#options.expectedServerHostname;
     const tls = this.#tls({ ...this.#options, expectedServerHostname: serverName });
-    const raw = this.#opened.then(async () => {
+    const raw = this.#life.opened.then(async () => {
       await this.#flush();
       const old = this.#raw;
       this.#giveUp();
@@ -163,7 +221,6 @@ export class TCPSocket {
 
   #open(raw) {
     this.#raw = raw;
-    this.#state = "open";
     this.#take = (chunk) => this.#deliver(chunk);
     // Writes skip Go too, unless startTls() may need the stream for TLS.
     const handedOff = raw.pipe(this.#take, { writes: this.#options.secureTransport === "off" });
@@ -183,7 +240,7 @@ export class TCPSocket {
           this.#readableController = c;
         },
         pull: () => this.#pull(),
-        cancel: () => this.#readFinished(null),
+        cancel: () => this.#life.end("read", null),
       },
       { highWaterMark: this.#highWater },
     );
@@ -195,8 +252,8 @@ export class TCPSocket {
           this.#writableController = c;
         },
         write: (chunk) => (this.#lastWrite = this.#write(chunk)),
-        close: () => this.#endWrites(null),
-        abort: () => this.#endWrites(null),
+        close: () => this.#endWrites(),
+        abort: () => this.#endWrites(),
       },
       size ? new ByteLengthQueuingStrategy({ highWaterMark: size }) : undefined,
     );
@@ -213,7 +270,7 @@ export class TCPSocket {
   }
 
   #pull() {
-    if (this.#readDone) return;
+    if (this.#life.done("read")) return;
     if (this.#handedOff) {
       this.#count();
     } else if (this.#paused) {
@@ -235,7 +292,7 @@ export class TCPSocket {
   // #deliver takes what Go read: a Uint8Array, null at the end, or the
   // exception that ended the stream. It returns whether Go should read on.
   #deliver(chunk) {
-    if (this.#readDone) return false; // cancelled, or given up to startTls
+    if (this.#life.done("read")) return false; // cancelled, or given up to startTls
     const controller = this.#readableController;
     if (chunk instanceof Uint8Array) {
       this.#enqueued += chunk.byteLength;
@@ -250,15 +307,15 @@ export class TCPSocket {
     if (chunk === null) {
       controller.close();
       controller.byobRequest?.respond(0);
-      this.#readFinished(null);
+      this.#life.end("read", null);
       return false;
     }
     // A stream that fails to read is broken both ways.
     controller.error(chunk);
-    this.#readFinished(chunk);
-    if (!this.#writeDone) {
+    this.#life.end("read", chunk);
+    if (!this.#life.done("write")) {
       this.#writableController.error(chunk);
-      this.#writeFinished(chunk);
+      this.#life.end("write", chunk);
     }
     return false;
   }
@@ -267,13 +324,13 @@ export class TCPSocket {
     if (!(chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk))) {
       // The rejection errors the writable: it is done.
       const err = new TypeError("wasmnet: write BufferSource chunks (an ArrayBuffer or a typed array); encode text with TextEncoder");
-      this.#writeFinished(err);
+      this.#life.end("write", err);
       throw err;
     }
     try {
       await this.#raw.write(chunk);
     } catch (err) {
-      this.#writeFinished(err);
+      this.#life.end("write", err);
       throw err;
     }
   }
@@ -286,40 +343,14 @@ export class TCPSocket {
     } catch {
       // The socket failed or was closed: either way, no more writes.
     }
-    this.#writeFinished(null);
-  }
-
-  #readFinished(err) {
-    if (this.#readDone) return;
-    this.#readDone = true;
-    this.#readError = err;
-    this.#maybeClose();
-  }
-
-  #writeFinished(err) {
-    if (this.#writeDone) return;
-    this.#writeDone = true;
-    this.#writeError = err;
-    this.#maybeClose();
-  }
-
-  // #maybeClose closes the socket once both directions are done, and
-  // settles closed: rejected if either stream errored.
-  #maybeClose() {
-    if (!this.#readDone || !this.#writeDone || this.#state === "closed") return;
-    this.#state = "closed";
-    const err = this.#readError ?? this.#writeError;
-    this.#raw.close().then(
-      () => (err ? this.#rejectClosed(err) : this.#resolveClosed()),
-      (e) => this.#rejectClosed(err ?? e),
-    );
+    this.#life.end("write", null);
   }
 
   // #flush waits for what the writable holds to reach Go: writes run in
   // order, so an empty write resolves after every queued one. If the page
   // holds a writer, only the write in progress can be waited for.
   async #flush() {
-    if (this.#writeDone) return;
+    if (this.#life.done("write")) return;
     if (!this.#writable.locked) {
       const writer = this.#writable.getWriter();
       await writer.write(new Uint8Array(0)).catch(() => {});
@@ -332,8 +363,7 @@ export class TCPSocket {
   // #giveUp detaches the streams for startTls: the stream now belongs to
   // the TLS socket.
   #giveUp() {
-    this.#readDone = this.#writeDone = true;
-    this.#state = "closed";
+    this.#life.giveUp();
     try {
       this.#readableController.close();
       this.#readableController.byobRequest?.respond(0);
@@ -343,7 +373,6 @@ export class TCPSocket {
     this.#writableController.error(
       new DOMException("wasmnet: startTls() took this socket over; write to the socket it returned", "InvalidStateError"),
     );
-    this.#resolveClosed();
   }
 }
 
@@ -357,20 +386,12 @@ export class TCPSocket {
 export class UDPSocket {
   #bound; // bound mode: messages carry their peer's address
   #options;
+  #life;
   #raw = null; // the runtime's socket, once open
-  #state = "opening"; // opening, open, closed (or failed)
-  #opened;
-  #closed;
-  #resolveClosed;
-  #rejectClosed;
   #readable = null;
   #writable = null;
   #readableController = null;
   #writableController = null;
-  #readDone = false;
-  #writeDone = false;
-  #readError = null;
-  #writeError = null;
 
   /** @param {import("./sockets.js").UDPSocketOptions} options */
   constructor(options = {}) {
@@ -412,11 +433,6 @@ export class UDPSocket {
     this.#bound = !connected;
     this.#options = options;
 
-    this.#closed = new Promise((resolve, reject) => {
-      this.#resolveClosed = resolve;
-      this.#rejectClosed = reject;
-    });
-    this.#closed.catch(() => {});
     const raw = load().then((runtime) => {
       if (connected) return runtime.dialUdp(options.remoteAddress, options.remotePort, { receiveBufferSize });
       if (localPort !== undefined) {
@@ -430,50 +446,34 @@ export class UDPSocket {
       }
       return runtime.listenPacket({ receiveBufferSize });
     });
-    this.#opened = raw.then(
-      (r) => this.#open(r),
-      (err) => {
-        this.#state = "closed";
-        this.#rejectClosed(err);
-        throw err;
-      },
-    );
+    this.#life = new Lifecycle(raw, (r) => this.#open(r), ["read", "write"]);
   }
 
   /** Resolves once the socket is open. */
   get opened() {
-    return this.#opened;
+    return this.#life.opened;
   }
 
-  /** Settles once both streams are done: rejects if either errored. */
+  /** Settles once both streams are done: rejects with the first error. */
   get closed() {
-    return this.#closed;
+    return this.#life.closed;
   }
 
   /**
    * Closes both streams, as Direct Sockets does: it rejects while the
-   * socket is opening or if it failed to open, and while a reader or
-   * writer holds a stream.
+   * socket is opening, or while a reader or writer holds a stream. Once
+   * the socket is closed, or failed to open, it returns closed.
    */
   close() {
-    if (this.#state === "opening") {
-      return Promise.reject(new DOMException("wasmnet: the socket is not open yet", "InvalidStateError"));
-    }
-    if (!this.#raw) return Promise.reject(new DOMException("wasmnet: the socket did not open", "InvalidStateError"));
-    if (this.#state === "closed") return this.#closed;
-    if (this.#readable.locked || this.#writable.locked) {
-      return Promise.reject(
-        new DOMException("wasmnet: release the reader and the writer before close()", "InvalidStateError"),
-      );
-    }
+    const refused = this.#life.refuse(this.#readable?.locked || this.#writable?.locked, "socket");
+    if (refused) return refused;
     this.#readable.cancel().catch(() => {});
     this.#writable.abort().catch(() => {});
-    return this.#closed;
+    return this.#life.closed;
   }
 
   #open(raw) {
     this.#raw = raw;
-    this.#state = "open";
     this.#readable = new ReadableStream(
       {
         start: (c) => {
@@ -483,7 +483,7 @@ export class UDPSocket {
         // does not read wait in Go, bounded by the receive window, past
         // which the bridge drops them, as a full socket buffer would.
         pull: (c) => this.#pull(c),
-        cancel: () => this.#readFinished(null),
+        cancel: () => this.#life.end("read", null),
       },
       { highWaterMark: 0 },
     );
@@ -495,8 +495,8 @@ export class UDPSocket {
         },
         write: (message) => this.#write(message),
         // UDP has no half-close: closing the writable only ends writing.
-        close: () => this.#writeFinished(null),
-        abort: () => this.#writeFinished(null),
+        close: () => this.#life.end("write", null),
+        abort: () => this.#life.end("write", null),
       },
       size ? { highWaterMark: size, size: (m) => m?.data?.byteLength ?? 0 } : undefined,
     );
@@ -523,10 +523,10 @@ export class UDPSocket {
       this.#fail(err);
       return;
     }
-    if (this.#readDone) return; // cancelled while Go was reading
+    if (this.#life.done("read")) return; // cancelled while Go was reading
     if (!message) {
       controller.close();
-      this.#readFinished(null);
+      this.#life.end("read", null);
       return;
     }
     controller.enqueue(message);
@@ -542,7 +542,7 @@ export class UDPSocket {
       }
     } catch (err) {
       // The rejection errors the writable: it is done.
-      this.#writeFinished(err);
+      this.#life.end("write", err);
       throw err;
     }
   }
@@ -571,40 +571,14 @@ export class UDPSocket {
 
   // #fail: a socket that fails to read is broken both ways.
   #fail(err) {
-    if (!this.#readDone) {
+    if (!this.#life.done("read")) {
       this.#readableController.error(err);
-      this.#readFinished(err);
+      this.#life.end("read", err);
     }
-    if (!this.#writeDone) {
+    if (!this.#life.done("write")) {
       this.#writableController.error(err);
-      this.#writeFinished(err);
+      this.#life.end("write", err);
     }
-  }
-
-  #readFinished(err) {
-    if (this.#readDone) return;
-    this.#readDone = true;
-    this.#readError = err;
-    this.#maybeClose();
-  }
-
-  #writeFinished(err) {
-    if (this.#writeDone) return;
-    this.#writeDone = true;
-    this.#writeError = err;
-    this.#maybeClose();
-  }
-
-  // #maybeClose closes the socket once both directions are done, and
-  // settles closed: rejected if either stream errored.
-  #maybeClose() {
-    if (!this.#readDone || !this.#writeDone || this.#state === "closed") return;
-    this.#state = "closed";
-    const err = this.#readError ?? this.#writeError;
-    this.#raw.close().then(
-      () => (err ? this.#rejectClosed(err) : this.#resolveClosed()),
-      (e) => this.#rejectClosed(err ?? e),
-    );
   }
 }
 
@@ -615,14 +589,9 @@ export class UDPSocket {
  * yields a TCPSocket, already open, for each connection.
  */
 export class TCPServerSocket {
+  #life;
   #raw = null; // the runtime's listener, once open
-  #state = "opening"; // opening, open, closed (or failed)
-  #opened;
-  #closed;
-  #resolveClosed;
-  #rejectClosed;
   #readable = null;
-  #done = false; // the readable is closed, cancelled or errored
 
   /**
    * @param {string} localAddress an IP address for a public port of the
@@ -646,62 +615,43 @@ export class TCPServerSocket {
     }
     if (ipv6Only && localAddress !== "::") throw new TypeError('wasmnet: ipv6Only needs localAddress "::"');
 
-    this.#closed = new Promise((resolve, reject) => {
-      this.#resolveClosed = resolve;
-      this.#rejectClosed = reject;
-    });
-    this.#closed.catch(() => {});
-    this.#opened = load()
-      .then((runtime) => runtime.listen(localAddress, port))
-      .then(
-        (r) => this.#open(r),
-        (err) => {
-          this.#state = "closed";
-          this.#rejectClosed(err);
-          throw err;
-        },
-      );
+    const raw = load().then((runtime) => runtime.listen(localAddress, port));
+    this.#life = new Lifecycle(raw, (r) => this.#open(r), ["accept"]);
   }
 
   /** Resolves once the bridge listens. */
   get opened() {
-    return this.#opened;
+    return this.#life.opened;
   }
 
   /** Resolves once the listener is closed; rejects if accepting failed. */
   get closed() {
-    return this.#closed;
+    return this.#life.closed;
   }
 
   /**
    * Stops listening: the bridge frees the port or name at once, and
    * closed resolves once it has been told. Sockets already accepted stay
    * open. As in Direct Sockets, it rejects while opening, or while a
-   * reader holds the readable.
+   * reader holds the readable; once closed, or failed to open, it returns
+   * closed.
    */
   close() {
-    if (this.#state === "opening") {
-      return Promise.reject(new DOMException("wasmnet: the server socket is not open yet", "InvalidStateError"));
-    }
-    if (!this.#raw) return Promise.reject(new DOMException("wasmnet: the server socket did not open", "InvalidStateError"));
-    if (this.#state === "closed") return this.#closed;
-    if (this.#readable.locked) {
-      return Promise.reject(new DOMException("wasmnet: release the reader before close()", "InvalidStateError"));
-    }
+    const refused = this.#life.refuse(this.#readable?.locked, "server socket", "reader");
+    if (refused) return refused;
     this.#readable.cancel().catch(() => {});
-    return this.#closed;
+    return this.#life.closed;
   }
 
   #open(raw) {
     this.#raw = raw;
-    this.#state = "open";
     this.#readable = new ReadableStream(
       {
         // A connection is taken from Go only when the page reads; the
         // others wait in Go's backlog (64), past which the bridge
         // refuses them.
         pull: (c) => this.#accept(c),
-        cancel: () => this.#finish(null),
+        cancel: () => this.#life.end("accept", null),
       },
       { highWaterMark: 0 },
     );
@@ -713,32 +663,22 @@ export class TCPServerSocket {
     try {
       raw = await this.#raw.accept();
     } catch (err) {
-      if (!this.#done) {
+      if (!this.#life.done("accept")) {
         controller.error(err);
-        this.#finish(err);
+        this.#life.end("accept", err);
       }
       return;
     }
-    if (this.#done) {
+    if (this.#life.done("accept")) {
       raw?.close().catch(() => {}); // closed while Go was accepting
       return;
     }
     if (raw === null) {
       controller.close();
-      this.#finish(null);
+      this.#life.end("accept", null);
       return;
     }
     controller.enqueue(new TCPSocket(raw.remoteAddress, raw.remotePort, { [adopt]: Promise.resolve(raw) }));
-  }
-
-  #finish(err) {
-    if (this.#done) return;
-    this.#done = true;
-    this.#state = "closed";
-    this.#raw.close().then(
-      () => (err ? this.#rejectClosed(err) : this.#resolveClosed()),
-      (e) => this.#rejectClosed(err ?? e),
-    );
   }
 }
 

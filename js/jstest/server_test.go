@@ -84,6 +84,8 @@ func testServerErrors(t *testing.T, e *env, ctx context.Context, where string) {
 	run(t, ctx, where, "serverErrors", e.cfg, &r)
 	wantError(t, "listening below the operator's range", r["outside"], "NotAllowedError", "outside the range", strconv.Itoa(e.cfg["outsidePort"].(int)))
 	wantError(t, "listening above the operator's range", r["above"], "NotAllowedError", "outside the range")
+	// As in Chromium, close() after a failed open returns closed.
+	wantError(t, "close() of a server socket that failed to open", r["closeFailed"], "NotAllowedError", "outside the range")
 	if r["outside"] != nil && !r["outside"].DOMException {
 		t.Errorf("the refused listen's error is not a DOMException")
 	}

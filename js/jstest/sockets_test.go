@@ -69,8 +69,8 @@ func testEcho(t *testing.T, e *env, ctx context.Context, where string) {
 
 func testErrors(t *testing.T, e *env, ctx context.Context, where string) {
 	var r struct {
-		Forbidden, ForbiddenClosed, Refused, CloseWhileOpening, BadPort *checkError
-		BadChunk                                                        *struct {
+		Forbidden, ForbiddenClosed, CloseFailed, Refused, CloseWhileOpening, BadPort *checkError
+		BadChunk                                                                     *struct {
 			checkError
 			LockedClose *checkError
 		}
@@ -82,6 +82,8 @@ func testErrors(t *testing.T, e *env, ctx context.Context, where string) {
 	if r.Forbidden != nil && !r.Forbidden.DOMException {
 		t.Errorf("the forbidden destination's error is not a DOMException")
 	}
+	// As in Chromium, close() after a failed open returns closed.
+	wantError(t, "close() of a socket that failed to open", r.CloseFailed, "NotAllowedError", "policy")
 	wantError(t, "opened of a port nobody listens on", r.Refused, "NetworkError", "refused", "127.0.0.1:"+itoa(e.cfg["refusedPort"]))
 	wantError(t, "close() while opening", r.CloseWhileOpening, "InvalidStateError")
 	wantError(t, "new TCPSocket with port 70000", r.BadPort, "TypeError", "port")

@@ -238,6 +238,7 @@ const checks = {
     return {
       forbidden: (await settled(forbidden.opened)).error,
       forbiddenClosed: (await settled(forbidden.closed)).error,
+      closeFailed: (await settled(forbidden.close())).error,
       refused: (await settled(refused.opened)).error,
       closeWhileOpening: closeWhileOpening.error,
       badPort,
@@ -600,8 +601,10 @@ const checks = {
 
   // serverErrors makes TCPServerSockets that must fail.
   async serverErrors({ outsidePort, listenHigh }) {
+    const outside = new TCPServerSocket("0.0.0.0", { localPort: outsidePort });
     return {
-      outside: (await settled(new TCPServerSocket("0.0.0.0", { localPort: outsidePort }).opened)).error,
+      outside: (await settled(outside.opened)).error,
+      closeFailed: (await settled(outside.close())).error,
       above: (await settled(new TCPServerSocket("::", { localPort: listenHigh + 1 }).opened)).error,
       name: construct(TCPServerSocket, "example.com", { localPort: 8080 }),
       endpointNoPort: construct(TCPServerSocket, "chat.wasmnet.internal"),
