@@ -788,9 +788,8 @@ const checks = {
 
   // throughput measures a TCPSocket and a plain WebSocket to the same
   // host, both ways, for the figures; it asserts nothing.
-  async throughput({ host, sourcePort, sinkPort, wsURL, size }) {
-    const mib = size / (1 << 20);
-    const rate = (ms) => Math.round((mib / (ms / 1000)) * 10) / 10;
+  async throughput({ host, sourcePort, sinkPort, wsURL, size, tlsPort, ca, serverName }) {
+    const rate = (ms, bytes = size) => Math.round((bytes / (1 << 20) / (ms / 1000)) * 10) / 10;
     const out = {};
 
     // TCPSocket download: the source sends size bytes.
@@ -871,6 +870,37 @@ const checks = {
       const n = await answered;
       out.wsUp = { bytes: n, mibps: rate(performance.now() - t0) };
       ws.close();
+    }
+    // TCPSocket with TLS, a quarter of size echoed: Go does the crypto
+    // both ways, and the figure counts the bytes one way.
+    {
+      const tlsSize = size / 4;
+      const socket = new TCPSocket(host, tlsPort, { secureTransport: "on", expectedServerHostname: serverName, caCerts: ca });
+      const { readable, writable } = await socket.opened;
+      const writer = writable.getWriter();
+      const reader = readable.getReader();
+      const chunk = new Uint8Array(64 << 10);
+      const t0 = performance.now();
+      const reading = (async () => {
+        let n = 0;
+        while (n < tlsSize) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          n += value.length;
+        }
+        return n;
+      })();
+      for (let sent = 0; sent < tlsSize; sent += chunk.length) {
+        await writer.ready;
+        writer.write(chunk);
+      }
+      const n = await reading;
+      out.tlsEcho = { bytes: n * 4, mibps: rate(performance.now() - t0, n) };
+      await writer.close();
+      await reader.read(); // the end, so that the socket closes
+      reader.releaseLock();
+      writer.releaseLock();
+      await socket.closed;
     }
     return out;
   },
