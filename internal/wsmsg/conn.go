@@ -1,10 +1,7 @@
 package wsmsg
 
 import (
-	"bufio"
-	"errors"
 	"net"
-	"net/http"
 	"sync"
 )
 
@@ -88,33 +85,3 @@ func (c *Conn) Release() error {
 	}
 	return err
 }
-
-// ResponseWriter wraps w so that websocket.Accept hijacks the connection
-// as a *Conn with large buffers. After Accept, Conn returns it.
-type ResponseWriter struct {
-	http.ResponseWriter
-	conn *Conn
-}
-
-// Hijack hands coder/websocket a *Conn and buffers of bufSize, carrying
-// over anything net/http had already read.
-func (w *ResponseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hj, ok := w.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("http.ResponseWriter does not implement http.Hijacker")
-	}
-	nc, brw, err := hj.Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	c := NewConn(nc)
-	if n := brw.Reader.Buffered(); n > 0 {
-		b, _ := brw.Reader.Peek(n)
-		c.rbuf = append(make([]byte, 0, bufSize), b...)
-	}
-	w.conn = c
-	return c, bufio.NewReadWriter(bufio.NewReaderSize(c, bufSize), bufio.NewWriterSize(c, bufSize)), nil
-}
-
-// Conn is the hijacked connection, once Accept has succeeded.
-func (w *ResponseWriter) Conn() *Conn { return w.conn }
