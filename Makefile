@@ -45,13 +45,22 @@ bench: deps ## measure throughput, latency and memory against raw TCP, wisp-js a
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 -timeout 30m ./wasm/wasmnet/
 	$(GO) run ./bench
 
-check: ## cross-build native, js and wasip1; vet each; gofmt; go mod tidy leaves no diff
+# staticcheck, built for this machine, so that it can check js and wasip1.
+STATICCHECK := .cache/bin/staticcheck
+
+$(STATICCHECK):
+	GOBIN=$(CURDIR)/.cache/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+check: $(STATICCHECK) ## cross-build native, js and wasip1; vet and staticcheck each; gofmt; go mod tidy leaves no diff
 	$(GO) build ./...
 	GOOS=js GOARCH=wasm $(GO) build $(WASM_PKGS) $(EXAMPLES)
 	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_PKGS) $(EXAMPLES)
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet $(WASM_PKGS)
 	GOOS=wasip1 GOARCH=wasm $(GO) vet $(WASM_PKGS)
+	$(STATICCHECK) ./...
+	GOOS=js GOARCH=wasm $(STATICCHECK) $(WASM_PKGS)
+	GOOS=wasip1 GOARCH=wasm $(STATICCHECK) $(WASM_PKGS)
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	$(GO) mod tidy
 	git diff --exit-code go.mod go.sum

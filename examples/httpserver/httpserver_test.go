@@ -10,8 +10,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +60,7 @@ func TestUnderNode(t *testing.T) {
 		t.Fatal("node is needed: install Node.js 20 or later")
 	}
 	cmd := exec.Command(node, "--stack-size=8192",
-		filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js"),
+		exampletest.WasmExec(t, "wasm_exec_node.js"),
 		exampletest.Build(t, "examples/httpserver", "js"))
 	cmd.Env = append(os.Environ(), "NODE_OPTIONS=--experimental-websocket", "WASMNET_BRIDGE="+b.URL)
 	stdout, err := cmd.StdoutPipe()

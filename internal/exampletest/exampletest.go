@@ -5,7 +5,6 @@
 package exampletest
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -108,7 +106,7 @@ func startBridge(t testing.TB, listen *bridge.ListenConfig, rules []string) *Bri
 	// Go's own glue, whether or not make wasm has copied it into js/.
 	mux.HandleFunc("/js/wasm_exec.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
-		http.ServeFile(w, r, filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"))
+		http.ServeFile(w, r, WasmExec(t, "wasm_exec.js"))
 	})
 	mux.Handle("/", webserve.Static(Root(t)))
 	srv := httptest.NewServer(mux)
@@ -305,7 +303,7 @@ func nodeCmd(t testing.TB, ctx context.Context, dir, bridgeURL string, env map[s
 	if err != nil {
 		t.Fatal("node is needed to run GOOS=js programs: install Node.js 20 or later")
 	}
-	execJS := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
+	execJS := WasmExec(t, "wasm_exec_node.js")
 	cmd := exec.CommandContext(ctx, node, append([]string{"--stack-size=8192", execJS, Build(t, dir, "js")}, args...)...)
 	cmd.Env = append(os.Environ(), "NODE_OPTIONS=--experimental-websocket", "WASMNET_BRIDGE="+bridgeURL)
 	for k, v := range env {
@@ -321,22 +319,22 @@ func (l testLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// WasmExec returns the path of one of Go's files for js/wasm, such as
+// wasm_exec.js or wasm_exec_node.js, in the GOROOT of the go command on
+// the PATH, which is the one running the tests.
+func WasmExec(t testing.TB, name string) string {
+	t.Helper()
+	root, err := goroot()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	return filepath.Join(root, "lib", "wasm", name)
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+var goroot = sync.OnceValues(func() (string, error) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	return strings.TrimSpace(string(out)), err
+})
 
 // freePorts finds n consecutive loopback ports that are free now and
 // returns the first.

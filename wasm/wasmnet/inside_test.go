@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -49,7 +48,7 @@ func TestInsideNode(t *testing.T) {
 	bin := buildGuestTest(t, "js")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	execJS := filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec_node.js")
+	execJS := exampletest.WasmExec(t, "wasm_exec_node.js")
 	cmd := exec.CommandContext(ctx, node, "--stack-size=8192", execJS, bin,
 		"-test.v", "-test.run", "^("+strings.Join(insideTests, "|")+")$")
 	cmd.Env = append(os.Environ(), "NODE_OPTIONS=--experimental-websocket")

@@ -357,6 +357,7 @@ func (a *api) startTLS(args []safejs.Value) (any, error) {
 	s.stream.SetReadDeadline(time.Time{})
 	s.rmu.Unlock()
 	s.wmu.Lock()
+	//lint:ignore SA2001 taking the lock was the wait for the write in progress
 	s.wmu.Unlock()
 
 	if opts.serverName == "" {
