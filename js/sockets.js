@@ -59,19 +59,21 @@ class Lifecycle {
     );
   }
 
-  // refuse answers close() as Chromium's Direct Sockets do, where close()
-  // cannot go on to cancel the streams: it rejects while opening or while
-  // a stream is locked, and once the socket is not open (closed, or failed
-  // to open) it returns closed. Otherwise it returns null.
-  refuse(locked, what, holders = "reader and writer") {
+  // close does close() as Chromium's Direct Sockets do: it rejects while
+  // opening or while a stream is locked; it cancels the readable and
+  // aborts the writable, if any; and it returns closed, which is all it
+  // does once the socket is not open (closed, or failed to open).
+  close(what, holders, readable, writable) {
     if (this.state === "opening") {
       return Promise.reject(new DOMException(`wasmnet: the ${what} is not open yet`, "InvalidStateError"));
     }
     if (this.state === "closed") return this.closed;
-    if (locked) {
+    if (readable.locked || writable?.locked) {
       return Promise.reject(new DOMException(`wasmnet: release the ${what}'s ${holders} before close()`, "InvalidStateError"));
     }
-    return null;
+    readable.cancel().catch(() => {});
+    writable?.abort().catch(() => {});
+    return this.closed;
   }
 
   // done reports whether the stream has ended.
@@ -174,11 +176,7 @@ export class TCPSocket {
    * the socket is closed, or failed to open, it returns closed.
    */
   close() {
-    const refused = this.#life.refuse(this.#readable?.locked || this.#writable?.locked, "socket");
-    if (refused) return refused;
-    this.#readable.cancel().catch(() => {});
-    this.#writable.abort().catch(() => {});
-    return this.#life.closed;
+    return this.#life.close("socket", "reader and writer", this.#readable, this.#writable);
   }
 
   /**
@@ -465,11 +463,7 @@ export class UDPSocket {
    * the socket is closed, or failed to open, it returns closed.
    */
   close() {
-    const refused = this.#life.refuse(this.#readable?.locked || this.#writable?.locked, "socket");
-    if (refused) return refused;
-    this.#readable.cancel().catch(() => {});
-    this.#writable.abort().catch(() => {});
-    return this.#life.closed;
+    return this.#life.close("socket", "reader and writer", this.#readable, this.#writable);
   }
 
   #open(raw) {
@@ -637,10 +631,7 @@ export class TCPServerSocket {
    * closed.
    */
   close() {
-    const refused = this.#life.refuse(this.#readable?.locked, "server socket", "reader");
-    if (refused) return refused;
-    this.#readable.cancel().catch(() => {});
-    return this.#life.closed;
+    return this.#life.close("server socket", "reader", this.#readable);
   }
 
   #open(raw) {
