@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // What the bridge does with a client that breaks the protocol: each case

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // Faults, seen through the real native wasmnet client: a destination that

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // Forbidden destinations in every spelling, through a real bridge: a

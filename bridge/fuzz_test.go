@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // FuzzSession drives the bridge's session state machine with arbitrary

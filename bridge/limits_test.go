@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // The bridge's limits: each is hit on purpose, with values small enough

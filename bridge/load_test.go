@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // Load, bounded in count and time: many sessions of the real native

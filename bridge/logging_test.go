@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // The bridge's log: every line of a session names it, and every policy

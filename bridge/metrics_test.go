@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // The bridge's Prometheus metrics, read the way Prometheus reads them: the

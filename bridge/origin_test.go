@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // The Origin check. Browsers apply no CORS to WebSocket handshakes: any

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // A bridge in a process of its own, for the load tests: its memory and

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // A raw Wisp client for the bridge's tests: hand-built packets over a

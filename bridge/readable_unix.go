@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !js && !wasip1
 
 package bridge
 

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // How the bridge relays a stream between a raw Wisp client and a real TCP

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // Graceful shutdown, watched from raw Wisp clients: every stream ends with

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package bridge
 
 // Capability tokens: each way a token can be wrong gets its own WebSocket

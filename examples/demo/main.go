@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 // Command demo is what "make run" starts: the bridge, serving the demo page
 // and main.wasm on localhost, beside a few small services on loopback that
 // the page reaches through the bridge: an echo server, a DNS server and a

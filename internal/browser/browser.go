@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 // Package browser starts headless Chromium for the tests where the browser
 // is the point, and drives it with github.com/chromedp/chromedp.
 //

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 // Package exampletest runs the programs under examples/ the way their tests
 // need: built for GOOS=wasip1 and run headless in wazero through a real
 // bridge, built for GOOS=js and run under Node.js, or served with a bridge

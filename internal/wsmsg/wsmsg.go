@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 // Package wsmsg reads and writes whole binary WebSocket messages with
 // github.com/coder/websocket, using the pooled buffers of package buffer.
 // The bridge, the native client and the wazero host share it.

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 // Package jstest tests the JavaScript API of js/ (TCPSocket, UDPSocket,
 // TCPServerSocket and the loader) in headless Chromium, on a page and in a
 // module Worker, through a real bridge to real servers on loopback. The checks themselves are

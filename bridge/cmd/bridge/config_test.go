@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package main
 
 // From options to the bridge's Config: the policy from -policy, -allow and

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package main
 
 // Every flag of serve has an environment variable; a flag on the command

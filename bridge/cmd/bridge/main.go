@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 // Command bridge runs the wasmnet bridge: a Wisp v2 relay that opens TCP
 // and UDP sockets for web pages, over one WebSocket per page.
 //

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package main
 
 // The serve command, run in-process as main runs it, on 127.0.0.1:0, and

@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package main
 
 // SIGTERM to the bridge command, as a process: it drains and exits. The

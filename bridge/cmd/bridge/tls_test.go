@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package main
 
 // TLS: from a certificate and key file, tested with a client that trusts

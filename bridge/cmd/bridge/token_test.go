@@ -1,3 +1,5 @@
+//go:build !js && !wasip1
+
 package main
 
 // "bridge token keygen, mint, inspect", run in-process as main runs them,
