@@ -83,7 +83,7 @@ func StartBridge(t testing.TB, rules ...string) *Bridge {
 // a range of free loopback ports, and named endpoints.
 func StartListeningBridge(t testing.TB, rules ...string) *Bridge {
 	t.Helper()
-	low := freePorts(t, 20)
+	low, _ := FreePortRange(t, 20)
 	return startBridge(t, &bridge.ListenConfig{
 		Addr:      netip.MustParseAddr("127.0.0.1"),
 		PortLow:   low,
@@ -338,9 +338,9 @@ var goroot = sync.OnceValues(func() (string, error) {
 	return strings.TrimSpace(string(out)), err
 })
 
-// freePorts finds n consecutive loopback ports that are free now and
-// returns the first.
-func freePorts(t testing.TB, n int) uint16 {
+// FreePortRange finds n consecutive loopback ports that are free now, for
+// a bridge to let clients listen on.
+func FreePortRange(t testing.TB, n int) (low, high uint16) {
 	t.Helper()
 	for start := 30000 + rand.IntN(20000); start+n < 65000; start += n {
 		free := true
@@ -353,11 +353,11 @@ func freePorts(t testing.TB, n int) uint16 {
 			ln.Close()
 		}
 		if free {
-			return uint16(start)
+			return uint16(start), uint16(start + n - 1)
 		}
 	}
 	t.Fatal("no free port range")
-	return 0
+	return 0, 0
 }
 
 // goBuild builds the package in dir (relative to the repository root) with

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -36,6 +35,7 @@ import (
 
 	"github.com/wasmnet/wasmnet/bridge"
 	"github.com/wasmnet/wasmnet/internal/browser"
+	"github.com/wasmnet/wasmnet/internal/exampletest"
 	"github.com/wasmnet/wasmnet/internal/services"
 	"github.com/wasmnet/wasmnet/internal/webserve"
 )
@@ -114,7 +114,7 @@ func startEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	low, high := freePortRange(t, 8)
+	low, high := exampletest.FreePortRange(t, 8)
 	e.bridge = bridge.NewHandler(bridge.Config{
 		Policy: bridge.Policy{Allow: rules},
 		Logger: slog.New(slog.DiscardHandler),
@@ -425,28 +425,6 @@ func serveUDPEcho(t *testing.T) string {
 		}
 	}()
 	return pc.LocalAddr().String()
-}
-
-// freePortRange finds n consecutive loopback ports that are free now, for
-// the bridge to let clients listen on.
-func freePortRange(t *testing.T, n int) (uint16, uint16) {
-	t.Helper()
-	for start := 30000 + rand.IntN(20000); start < 65000; start += n {
-		ok := true
-		for p := start; p < start+n && ok; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			ln.Close()
-		}
-		if ok {
-			return uint16(start), uint16(start + n - 1)
-		}
-	}
-	t.Fatal("no free port range")
-	return 0, 0
 }
 
 // clientResult is what a native client of a TCPServerSocket saw.

@@ -4,9 +4,7 @@ package wasmnet_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http/httptest"
 	"net/netip"
@@ -14,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/wasmnet/wasmnet/bridge"
+	"github.com/wasmnet/wasmnet/internal/exampletest"
 	"github.com/wasmnet/wasmnet/internal/services"
 )
 
@@ -69,7 +68,7 @@ func newTestBridge(t testing.TB, dnsAddr string) (*bridge.Handler, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	low, high := freePortRange(t, 20)
+	low, high := exampletest.FreePortRange(t, 20)
 	cfg := bridge.Config{
 		Policy: bridge.Policy{Allow: rules},
 		Logger: slog.New(slog.DiscardHandler),
@@ -92,25 +91,4 @@ func newTestBridge(t testing.TB, dnsAddr string) (*bridge.Handler, string) {
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() { srv.Close(); h.Close() })
 	return h, "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
-}
-
-// freePortRange finds n consecutive loopback ports that are free now.
-func freePortRange(t testing.TB, n int) (uint16, uint16) {
-	t.Helper()
-	for start := 30000 + rand.IntN(20000); start < 65000; start += n {
-		ok := true
-		for p := start; p < start+n && ok; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			ln.Close()
-		}
-		if ok {
-			return uint16(start), uint16(start + n - 1)
-		}
-	}
-	t.Fatal("no free port range")
-	return 0, 0
 }
