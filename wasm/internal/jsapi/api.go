@@ -62,25 +62,34 @@ func Register(d *wasmnet.Dialer) error {
 	return safejs.Global().Set("wasmnet", obj)
 }
 
-// dial(host, port, options?) opens a stream, and runs a TLS handshake on
-// it when options.tls is set.
-func (a *api) dial(args []safejs.Value) (any, error) {
+// dialArgs reads the (host, port, options?) of dial and dialUdp, named by
+// call, as an address to dial and its options.
+func dialArgs(call string, args []safejs.Value) (string, dialOptions, error) {
 	if len(args) < 2 {
-		return nil, typeError("dial(host, port) needs a host and a port")
+		return "", dialOptions{}, typeError(call + "(host, port) needs a host and a port")
 	}
 	host, ok := text(args[0])
 	if !ok || host == "" {
-		return nil, typeError("the host must be a non-empty string")
+		return "", dialOptions{}, typeError("the host must be a non-empty string")
 	}
 	port, ok := number(args[1])
 	if !ok || port < 1 || port > 65535 {
-		return nil, typeError("the port must be a number from 1 to 65535")
+		return "", dialOptions{}, typeError("the port must be a number from 1 to 65535")
 	}
 	opts, err := parseDialOptions(arg(args, 2))
 	if err != nil {
+		return "", dialOptions{}, err
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port)), opts, nil
+}
+
+// dial(host, port, options?) opens a stream, and runs a TLS handshake on
+// it when options.tls is set.
+func (a *api) dial(args []safejs.Value) (any, error) {
+	addr, opts, err := dialArgs("dial", args)
+	if err != nil {
 		return nil, err
 	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	conn, err := a.dialers.get(opts.window).DialContext(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, domError(err)
@@ -88,7 +97,7 @@ func (a *api) dial(args []safejs.Value) (any, error) {
 	s := &socket{conn: conn, stream: conn}
 	if opts.tls != nil {
 		if opts.tls.serverName == "" {
-			opts.tls.serverName = host
+			opts.tls.serverName, _, _ = net.SplitHostPort(addr)
 		}
 		t, err := handshake(conn, *opts.tls, addr)
 		if err != nil {

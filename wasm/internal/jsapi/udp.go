@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -26,25 +25,13 @@ const maxDatagram = 65507
 // stream to host:port. It is a socket like dial's, whose read() returns
 // one datagram and whose write() sends one.
 func (a *api) dialUDP(args []safejs.Value) (any, error) {
-	if len(args) < 2 {
-		return nil, typeError("dialUdp(host, port) needs a host and a port")
-	}
-	host, ok := text(args[0])
-	if !ok || host == "" {
-		return nil, typeError("the host must be a non-empty string")
-	}
-	port, ok := number(args[1])
-	if !ok || port < 1 || port > 65535 {
-		return nil, typeError("the port must be a number from 1 to 65535")
-	}
-	opts, err := parseDialOptions(arg(args, 2))
+	addr, opts, err := dialArgs("dialUdp", args)
 	if err != nil {
 		return nil, err
 	}
 	if opts.tls != nil {
 		return nil, typeError("UDP has no TLS")
 	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	conn, err := a.dialers.get(opts.window).DialContext(context.Background(), "udp", addr)
 	if err != nil {
 		return nil, domError(err)
