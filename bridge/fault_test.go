@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -355,20 +354,7 @@ func TestClientProcess(t *testing.T) {
 func TestKilledClientReleasesDestinations(t *testing.T) {
 	b := loopbackBridge(t)
 	dest := listen(t, nil)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestClientProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), clientProcessEnv+"="+b.url+" "+dest.addr())
-	cmd.Stderr = testLog{t}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdin, stdout := startTestProcess(t, "TestClientProcess", clientProcessEnv+"="+b.url+" "+dest.addr())
 	t.Cleanup(func() {
 		stdin.Close()
 		cmd.Process.Kill()

@@ -77,23 +77,32 @@ type bridgeProcess struct {
 	stdin io.Closer
 }
 
-func startBridgeProcess(t *testing.T, pc processConfig) *bridgeProcess {
+// startTestProcess runs this test binary again, as a process of its own
+// that runs only the test named, with env added to its environment; its
+// stderr goes to t's log. The caller waits for it.
+func startTestProcess(t *testing.T, test, env string) (cmd *exec.Cmd, stdin io.WriteCloser, stdout io.ReadCloser) {
 	t.Helper()
-	spec, _ := json.Marshal(pc)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBridgeProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), processEnv+"="+string(spec))
+	cmd = exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
 	cmd.Stderr = testLog{t}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	stdout, err = cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	return cmd, stdin, stdout
+}
+
+func startBridgeProcess(t *testing.T, pc processConfig) *bridgeProcess {
+	t.Helper()
+	spec, _ := json.Marshal(pc)
+	cmd, stdin, stdout := startTestProcess(t, "TestBridgeProcess", processEnv+"="+string(spec))
 	p := &bridgeProcess{cmd: cmd, stdin: stdin}
 	t.Cleanup(func() {
 		stdin.Close()
