@@ -19,10 +19,10 @@ const corpusDir = "testdata/fuzz/FuzzDecode"
 
 // FuzzDecode checks that Decode never panics, that it fails only with a
 // *DecodeError, and that the encoding is canonical: whatever Decode
-// accepts, Append writes back byte for byte, with one exception. OPENED
-// writes an IPv4-mapped IPv6 address in its 4-byte form, so a 16-byte
-// mapped address changes on the first round trip; from the second on,
-// nothing changes.
+// accepts, Append writes back byte for byte, with one exception. The
+// address pairs of OPENED and ACCEPT are written with an IPv4-mapped IPv6
+// address in its 4-byte form, so a 16-byte mapped address changes on the
+// first round trip; from the second on, nothing changes.
 func FuzzDecode(f *testing.F) {
 	for _, block := range []string{"vectors", "invalid-vectors"} {
 		for _, v := range readVectors(f, block) {
@@ -53,13 +53,13 @@ func FuzzDecode(f *testing.F) {
 		}
 
 		// First round trip: the same packet, up to the unmapping of
-		// OPENED addresses.
+		// addresses.
 		enc1 := p.Append(nil)
 		p1, err := wisp.Decode(enc1)
 		if err != nil {
 			t.Fatalf("Decode(Append(%s)) = %v (encoded %x)", dump(p), err, enc1)
 		}
-		if !packetsEqual(unmapOpened(p), p1) {
+		if !packetsEqual(unmapAddrs(p), p1) {
 			t.Fatalf("round trip changed the packet\nfrom %s\n  to %s", dump(p), dump(p1))
 		}
 		if !hasMappedAddr(p) && !bytes.Equal(enc1, msg) {
@@ -78,16 +78,22 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// hasMappedAddr reports whether p carries an IPv4-mapped IPv6 address,
+// which Append writes in the 4-byte form.
 func hasMappedAddr(p wisp.Packet) bool {
-	return p.Type == wisp.TypeOpened && (p.Opened.Remote.Addr().Is4In6() || p.Opened.Local.Addr().Is4In6())
+	return !packetsEqual(unmapAddrs(p), p)
 }
 
-func unmapOpened(p wisp.Packet) wisp.Packet {
-	unmap := func(ap netip.AddrPort) netip.AddrPort {
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+// unmapAddrs returns p with the addresses of its OPENED or ACCEPT payload
+// unmapped, as a round trip through Append leaves them.
+func unmapAddrs(p wisp.Packet) wisp.Packet {
+	unmap := func(ap *netip.AddrPort) {
+		*ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
-	p.Opened.Remote = unmap(p.Opened.Remote)
-	p.Opened.Local = unmap(p.Opened.Local)
+	unmap(&p.Opened.Remote)
+	unmap(&p.Opened.Local)
+	unmap(&p.Accept.Remote)
+	unmap(&p.Accept.Local)
 	return p
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -299,7 +300,9 @@ func TestVectorBlocksAreWellFormed(t *testing.T) {
 func packetsEqual(a, b wisp.Packet) bool {
 	if a.Type != b.Type || a.Stream != b.Stream || a.Connect != b.Connect ||
 		!bytes.Equal(a.Data, b.Data) || a.Credit != b.Credit || a.Reason != b.Reason ||
-		a.Opened != b.Opened || a.Info.Major != b.Info.Major || a.Info.Minor != b.Info.Minor ||
+		a.Opened != b.Opened || a.Accept != b.Accept || a.Query != b.Query ||
+		!answersEqual(a.Answer, b.Answer) ||
+		a.Info.Major != b.Info.Major || a.Info.Minor != b.Info.Minor ||
 		len(a.Info.Extensions) != len(b.Info.Extensions) {
 		return false
 	}
@@ -310,6 +313,12 @@ func packetsEqual(a, b wisp.Packet) bool {
 		}
 	}
 	return true
+}
+
+func answersEqual(a, b wisp.Answer) bool {
+	return a.Type == b.Type && a.Status == b.Status && a.CNAME == b.CNAME &&
+		slices.Equal(a.IPs, b.IPs) && slices.Equal(a.MX, b.MX) &&
+		slices.Equal(a.SRV, b.SRV) && slices.Equal(a.TXT, b.TXT)
 }
 
 func dump(p wisp.Packet) string {
