@@ -28,13 +28,29 @@ WASMBUILD = wasmbuild() { out=$$1 q=$$2; shift 2; \
 	mv $$out.new $$out && echo "compressing $$out" && gzip -9 -k -f $$out && \
 	{ ! command -v brotli >/dev/null || brotli -f -q $$q $$out; }; }
 
+# NOINLINE lists the packages main.wasm compiles without inlining: the
+# control plane (our own wasm packages, handshakes, certificates, formatting,
+# reflection, addresses), which runs a few times per socket. It makes
+# main.wasm 99 KB smaller in brotli (1,574,126 to 1,475,286 bytes). The data
+# plane keeps inlining: the runtime, sync, bytes, io, syscall/js, safejs,
+# wisp, the record ciphers (AES-GCM, ChaCha20-Poly1305, SHA-2) and bigmod,
+# which RSA handshakes spend their time in. Inlining off in ChaCha20 alone
+# made TLS three times slower, so check the TLS figure
+# (go test ./js/jstest -run Figures -figures -v) when this list changes.
+NOINLINE = github.com/wasmnet/wasmnet/wasm/... crypto/tls crypto/x509/... \
+	crypto/ecdsa crypto/rsa crypto/hpke crypto/ecdh crypto/elliptic \
+	crypto/internal/fips140/nistec crypto/internal/fips140/ecdsa \
+	crypto/internal/fips140/rsa crypto/internal/fips140/mlkem \
+	crypto/internal/fips140/edwards25519 vendor/golang.org/x/crypto/cryptobyte/... \
+	encoding/asn1 math/big reflect internal/reflectlite fmt strconv internal/strconv \
+	time slices strings sort maps iter unicode/... context errors os net net/...
+
 wasm: ## build main.wasm and each example page's main.wasm (with .gz and .br); copy Go's wasm_exec.js and write the default TLS roots into js/
-	@# main.wasm: no symbol table, and no inlining in our own packages, which
-	@# in the page are the control plane: 12 KB less brotli, nothing
-	@# measurable slower. Its brotli is the best (-q 11), since its size is
-	@# what every page pays; the example pages' is quicker to make (-q 9).
+	@# main.wasm: no symbol table, and no inlining in NOINLINE. Its brotli
+	@# is the best (-q 11), since its size is what every page pays; the
+	@# example pages' is quicker to make (-q 9).
 	@$(WASMBUILD); set -e; \
-	echo "building main.wasm"; wasmbuild main.wasm 11 -gcflags='github.com/wasmnet/wasmnet/...=-l' ./wasm; \
+	echo "building main.wasm"; wasmbuild main.wasm 11 $(foreach p,$(NOINLINE),-gcflags=$(p)=-l) ./wasm; \
 	for d in examples/*/; do if [ -f $$d/index.html ]; then \
 		echo "building $${d}main.wasm"; wasmbuild $${d}main.wasm 9 ./$$d; fi; done
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" js/wasm_exec.js
