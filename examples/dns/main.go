@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/wasmnet/wasmnet/examples/internal/cli"
 )
 
 // query is one question.
@@ -41,17 +41,12 @@ type config struct {
 func main() {
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "dns:", err)
-		os.Exit(2)
+		cli.Usage("dns", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
 	if err := run(ctx, cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "dns:", err)
-		os.Exit(1)
+		cli.Fail("dns", err)
 	}
 }
 
@@ -62,7 +57,7 @@ func parseFlags(args []string) (config, error) {
 		fs.PrintDefaults()
 	}
 	var cfg config
-	fs.StringVar(&cfg.server, "server", os.Getenv("DNS_SERVER"), "DNS server, host:port ($DNS_SERVER)")
+	cli.StringVar(fs, &cfg.server, "server", "DNS_SERVER", "", "DNS server, host:port")
 	fs.StringVar(&cfg.network, "net", "tcp", networkUsage)
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "bound on the whole run")
 	if err := fs.Parse(args); err != nil {

@@ -27,9 +27,10 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"time"
+
+	"github.com/wasmnet/wasmnet/examples/internal/cli"
 )
 
 // config is what one run does.
@@ -47,11 +48,7 @@ type config struct {
 func main() {
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "irc:", err)
-		os.Exit(2)
+		cli.Usage("irc", err)
 	}
 	ctx := context.Background()
 	if cfg.timeout > 0 {
@@ -64,27 +61,19 @@ func main() {
 		side = serve
 	}
 	if err := side(ctx, cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "irc:", err)
-		os.Exit(1)
+		cli.Fail("irc", err)
 	}
 }
 
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("irc", flag.ContinueOnError)
 	cfg := config{}
-	str := func(p *string, name, env, def, usage string) {
-		v := os.Getenv(env)
-		if v == "" {
-			v = def
-		}
-		fs.StringVar(p, name, v, usage+" ($"+env+")")
-	}
-	str(&cfg.listen, "listen", "IRC_LISTEN", "", "be the server, listening through the bridge on a public port (:6667, or :0 for any) or on name.wasmnet.internal:port")
-	str(&cfg.server, "server", "IRC_SERVER", "", "IRC server to connect to, host:port")
-	str(&cfg.password, "password", "IRC_PASSWORD", "", "server password; empty sends none, or as the server wants none")
-	str(&cfg.nick, "nick", "IRC_NICK", "wasmnet", "nickname")
-	str(&cfg.channel, "channel", "IRC_CHANNEL", "#wasmnet", "channel to join")
-	str(&cfg.say, "say", "IRC_SAY", "Hello from Go inside WebAssembly, through wasmnet!", "what to say in the channel")
+	cli.StringVar(fs, &cfg.listen, "listen", "IRC_LISTEN", "", "be the server, listening through the bridge on a public port (:6667, or :0 for any) or on name.wasmnet.internal:port")
+	cli.StringVar(fs, &cfg.server, "server", "IRC_SERVER", "", "IRC server to connect to, host:port")
+	cli.StringVar(fs, &cfg.password, "password", "IRC_PASSWORD", "", "server password; empty sends none, or as the server wants none")
+	cli.StringVar(fs, &cfg.nick, "nick", "IRC_NICK", "wasmnet", "nickname")
+	cli.StringVar(fs, &cfg.channel, "channel", "IRC_CHANNEL", "#wasmnet", "channel to join")
+	cli.StringVar(fs, &cfg.say, "say", "IRC_SAY", "Hello from Go inside WebAssembly, through wasmnet!", "what to say in the channel")
 	fs.IntVar(&cfg.replies, "replies", 1, "messages from others to wait for before leaving; 0 leaves at once")
 	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "bound on the whole run; a server (-listen) has none unless given, and 0 is none")
 	if err := fs.Parse(args); err != nil {

@@ -18,9 +18,10 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"time"
+
+	"github.com/wasmnet/wasmnet/examples/internal/cli"
 )
 
 // config is what one run does.
@@ -40,37 +41,25 @@ type config struct {
 func main() {
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "mqtt:", err)
-		os.Exit(2)
+		cli.Usage("mqtt", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
 	if err := run(ctx, cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "mqtt:", err)
-		os.Exit(1)
+		cli.Fail("mqtt", err)
 	}
 }
 
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("mqtt", flag.ContinueOnError)
 	var cfg config
-	str := func(p *string, name, env, def, usage string) {
-		v := os.Getenv(env)
-		if v == "" {
-			v = def
-		}
-		fs.StringVar(p, name, v, usage+" ($"+env+")")
-	}
-	str(&cfg.broker, "broker", "MQTT_BROKER", "", "broker, host:port or tcp://host:port")
-	str(&cfg.clientID, "client-id", "MQTT_CLIENT_ID", "", "client identifier; empty lets the broker choose")
-	str(&cfg.user, "user", "MQTT_USER", "", "user name; empty sends none")
-	str(&cfg.password, "password", "MQTT_PASSWORD", "", "password")
-	str(&cfg.subscribe, "subscribe", "MQTT_SUBSCRIBE", "wasmnet/replies", "topic filter to subscribe to; empty subscribes to nothing")
-	str(&cfg.publish, "publish", "MQTT_PUBLISH", "wasmnet/hello", "topic to publish to; empty publishes nothing")
-	str(&cfg.message, "message", "MQTT_MESSAGE", "Hello from Go inside WebAssembly, through wasmnet!", "message to publish")
+	cli.StringVar(fs, &cfg.broker, "broker", "MQTT_BROKER", "", "broker, host:port or tcp://host:port")
+	cli.StringVar(fs, &cfg.clientID, "client-id", "MQTT_CLIENT_ID", "", "client identifier; empty lets the broker choose")
+	cli.StringVar(fs, &cfg.user, "user", "MQTT_USER", "", "user name; empty sends none")
+	cli.StringVar(fs, &cfg.password, "password", "MQTT_PASSWORD", "", "password")
+	cli.StringVar(fs, &cfg.subscribe, "subscribe", "MQTT_SUBSCRIBE", "wasmnet/replies", "topic filter to subscribe to; empty subscribes to nothing")
+	cli.StringVar(fs, &cfg.publish, "publish", "MQTT_PUBLISH", "wasmnet/hello", "topic to publish to; empty publishes nothing")
+	cli.StringVar(fs, &cfg.message, "message", "MQTT_MESSAGE", "Hello from Go inside WebAssembly, through wasmnet!", "message to publish")
 	fs.IntVar(&cfg.qos, "qos", 1, "quality of service for the subscription and the message: 0, 1 or 2")
 	fs.IntVar(&cfg.count, "count", 1, "messages to wait for on the subscription before disconnecting")
 	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "bound on the whole run")

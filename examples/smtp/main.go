@@ -13,12 +13,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/wasmnet/wasmnet/examples/internal/cli"
 )
 
 // config is what one run sends, and where.
@@ -42,17 +43,12 @@ type config struct {
 func main() {
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "smtp:", err)
-		os.Exit(2)
+		cli.Usage("smtp", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
 	if err := run(ctx, cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "smtp:", err)
-		os.Exit(1)
+		cli.Fail("smtp", err)
 	}
 }
 
@@ -60,22 +56,19 @@ func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("smtp", flag.ContinueOnError)
 	var cfg config
 	var to, ca string
-	str := func(p *string, name, env, usage string) {
-		fs.StringVar(p, name, os.Getenv(env), usage+" ($"+env+")")
-	}
-	str(&cfg.server, "server", "SMTP_SERVER", "SMTP server, host:port; empty looks up the MX of the first recipient's domain")
-	str(&cfg.port, "port", "SMTP_PORT", "port on the MX host, when there is no -server (default 25)")
-	str(&cfg.serverName, "servername", "SMTP_SERVERNAME", "name in the server's certificate; empty means the host of -server")
-	str(&cfg.helo, "helo", "SMTP_HELO", "name to greet the server with (default localhost)")
-	str(&ca, "ca", "SMTP_CA", "CA certificates to trust, as PEM text or a file; empty uses the system's (a wasm program has none)")
-	str(&cfg.user, "user", "SMTP_USER", "user for AUTH PLAIN; empty sends no AUTH")
-	str(&cfg.password, "password", "SMTP_PASSWORD", "password for AUTH PLAIN")
-	str(&cfg.from, "from", "SMTP_FROM", "envelope and header sender")
-	str(&to, "to", "SMTP_TO", "recipients, comma-separated")
-	str(&cfg.subject, "subject", "SMTP_SUBJECT", "subject")
-	str(&cfg.body, "body", "SMTP_BODY", "body text; line ends become CRLF")
-	str(&cfg.date, "date", "SMTP_DATE", "Date header (RFC 5322); empty means now")
-	str(&cfg.messageID, "message-id", "SMTP_MESSAGE_ID", "Message-ID header, with its angle brackets; empty makes one up")
+	cli.StringVar(fs, &cfg.server, "server", "SMTP_SERVER", "", "SMTP server, host:port; empty looks up the MX of the first recipient's domain")
+	cli.StringVar(fs, &cfg.port, "port", "SMTP_PORT", "", "port on the MX host, when there is no -server (default 25)")
+	cli.StringVar(fs, &cfg.serverName, "servername", "SMTP_SERVERNAME", "", "name in the server's certificate; empty means the host of -server")
+	cli.StringVar(fs, &cfg.helo, "helo", "SMTP_HELO", "", "name to greet the server with (default localhost)")
+	cli.StringVar(fs, &ca, "ca", "SMTP_CA", "", "CA certificates to trust, as PEM text or a file; empty uses the system's (a wasm program has none)")
+	cli.StringVar(fs, &cfg.user, "user", "SMTP_USER", "", "user for AUTH PLAIN; empty sends no AUTH")
+	cli.StringVar(fs, &cfg.password, "password", "SMTP_PASSWORD", "", "password for AUTH PLAIN")
+	cli.StringVar(fs, &cfg.from, "from", "SMTP_FROM", "", "envelope and header sender")
+	cli.StringVar(fs, &to, "to", "SMTP_TO", "", "recipients, comma-separated")
+	cli.StringVar(fs, &cfg.subject, "subject", "SMTP_SUBJECT", "", "subject")
+	cli.StringVar(fs, &cfg.body, "body", "SMTP_BODY", "", "body text; line ends become CRLF")
+	cli.StringVar(fs, &cfg.date, "date", "SMTP_DATE", "", "Date header (RFC 5322); empty means now")
+	cli.StringVar(fs, &cfg.messageID, "message-id", "SMTP_MESSAGE_ID", "", "Message-ID header, with its angle brackets; empty makes one up")
 	fs.DurationVar(&cfg.timeout, "timeout", time.Minute, "bound on the whole run")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -88,13 +81,9 @@ func parseFlags(args []string) (config, error) {
 	if cfg.from == "" || len(cfg.to) == 0 {
 		return cfg, fmt.Errorf("-from and -to are required")
 	}
-	if ca != "" && !strings.Contains(ca, "-----BEGIN") {
-		b, err := os.ReadFile(ca)
-		if err != nil {
-			return cfg, fmt.Errorf("-ca: %w", err)
-		}
-		ca = string(b)
+	var err error
+	if cfg.caPEM, err = cli.PEM("ca", ca); err != nil {
+		return cfg, err
 	}
-	cfg.caPEM = ca
 	return cfg, nil
 }

@@ -17,11 +17,10 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/wasmnet/wasmnet/examples/internal/cli"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -41,35 +40,27 @@ type config struct {
 func main() {
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "ssh:", err)
-		os.Exit(2)
+		cli.Usage("ssh", err)
 	}
 	if err := run(context.Background(), cfg); err != nil {
 		var exit *ssh.ExitError
 		if errors.As(err, &exit) {
 			os.Exit(exit.ExitStatus())
 		}
-		fmt.Fprintln(os.Stderr, "ssh:", err)
-		os.Exit(1)
+		cli.Fail("ssh", err)
 	}
 }
 
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("ssh", flag.ContinueOnError)
 	var cfg config
-	str := func(p *string, name, env, usage string) {
-		fs.StringVar(p, name, os.Getenv(env), usage+" ($"+env+")")
-	}
-	str(&cfg.server, "server", "SSH_SERVER", "SSH server, host:port")
-	str(&cfg.user, "user", "SSH_USER", "user to log in as")
-	str(&cfg.password, "password", "SSH_PASSWORD", "password; tried after the key")
-	str(&cfg.key, "key", "SSH_KEY", "private key, as PEM text or a file")
-	str(&cfg.passphrase, "passphrase", "SSH_KEY_PASSPHRASE", "passphrase of the private key")
-	str(&cfg.hostKeys, "hostkey", "SSH_HOSTKEY", `the server's host key, as "ssh-ed25519 AAAA..." or "SHA256:..."; several, one a line; required`)
-	str(&cfg.command, "cmd", "SSH_COMMAND", "command to run; empty opens a shell in the page's terminal")
+	cli.StringVar(fs, &cfg.server, "server", "SSH_SERVER", "", "SSH server, host:port")
+	cli.StringVar(fs, &cfg.user, "user", "SSH_USER", "", "user to log in as")
+	cli.StringVar(fs, &cfg.password, "password", "SSH_PASSWORD", "", "password; tried after the key")
+	cli.StringVar(fs, &cfg.key, "key", "SSH_KEY", "", "private key, as PEM text or a file")
+	cli.StringVar(fs, &cfg.passphrase, "passphrase", "SSH_KEY_PASSPHRASE", "", "passphrase of the private key")
+	cli.StringVar(fs, &cfg.hostKeys, "hostkey", "SSH_HOSTKEY", "", `the server's host key, as "ssh-ed25519 AAAA..." or "SHA256:..."; several, one a line; required`)
+	cli.StringVar(fs, &cfg.command, "cmd", "SSH_COMMAND", "", "command to run; empty opens a shell in the page's terminal")
 	fs.BoolVar(&cfg.pty, "pty", false, "give -cmd a terminal of -cols by -rows")
 	fs.IntVar(&cfg.cols, "cols", 80, "terminal width, for -pty")
 	fs.IntVar(&cfg.rows, "rows", 24, "terminal height, for -pty")
@@ -80,12 +71,9 @@ func parseFlags(args []string) (config, error) {
 	if cfg.server == "" || cfg.user == "" {
 		return cfg, errors.New("-server and -user are required")
 	}
-	if cfg.key != "" && !strings.Contains(cfg.key, "-----BEGIN") {
-		b, err := os.ReadFile(cfg.key)
-		if err != nil {
-			return cfg, fmt.Errorf("-key: %w", err)
-		}
-		cfg.key = string(b)
+	var err error
+	if cfg.key, err = cli.PEM("key", cfg.key); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

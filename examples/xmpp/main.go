@@ -16,12 +16,11 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"net"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/wasmnet/wasmnet/examples/internal/cli"
 	"github.com/wasmnet/wasmnet/examples/xmpp/xmpp"
 )
 
@@ -41,17 +40,12 @@ type config struct {
 func main() {
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "xmpp:", err)
-		os.Exit(2)
+		cli.Usage("xmpp", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 	defer cancel()
 	if err := run(ctx, cfg, os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "xmpp:", err)
-		os.Exit(1)
+		cli.Fail("xmpp", err)
 	}
 }
 
@@ -59,20 +53,13 @@ func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("xmpp", flag.ContinueOnError)
 	var cfg config
 	var ca string
-	str := func(p *string, name, env, def, usage string) {
-		v := os.Getenv(env)
-		if v == "" {
-			v = def
-		}
-		fs.StringVar(p, name, v, usage+" ($"+env+")")
-	}
-	str(&cfg.jid, "jid", "XMPP_JID", "", "account, local@domain or local@domain/resource")
-	str(&cfg.password, "password", "XMPP_PASSWORD", "", "password")
-	str(&cfg.server, "server", "XMPP_SERVER", "", "server, host:port; empty means the JID's domain, port 5222 (no SRV lookup)")
-	str(&cfg.serverName, "servername", "XMPP_SERVERNAME", "", "name in the server's certificate; empty means the JID's domain")
-	str(&ca, "ca", "XMPP_CA", "", "CA certificates to trust, as PEM text or a file; empty uses the system's (a wasm program has none)")
-	str(&cfg.to, "to", "XMPP_TO", "", "JID to send the message to; empty sends none")
-	str(&cfg.message, "message", "XMPP_MESSAGE", "Hello from Go inside WebAssembly, through wasmnet!", "message to send")
+	cli.StringVar(fs, &cfg.jid, "jid", "XMPP_JID", "", "account, local@domain or local@domain/resource")
+	cli.StringVar(fs, &cfg.password, "password", "XMPP_PASSWORD", "", "password")
+	cli.StringVar(fs, &cfg.server, "server", "XMPP_SERVER", "", "server, host:port; empty means the JID's domain, port 5222 (no SRV lookup)")
+	cli.StringVar(fs, &cfg.serverName, "servername", "XMPP_SERVERNAME", "", "name in the server's certificate; empty means the JID's domain")
+	cli.StringVar(fs, &ca, "ca", "XMPP_CA", "", "CA certificates to trust, as PEM text or a file; empty uses the system's (a wasm program has none)")
+	cli.StringVar(fs, &cfg.to, "to", "XMPP_TO", "", "JID to send the message to; empty sends none")
+	cli.StringVar(fs, &cfg.message, "message", "XMPP_MESSAGE", "Hello from Go inside WebAssembly, through wasmnet!", "message to send")
 	fs.IntVar(&cfg.replies, "replies", 1, "messages to wait for before leaving; 0 leaves at once")
 	fs.DurationVar(&cfg.timeout, "timeout", 2*time.Minute, "bound on the whole run")
 	if err := fs.Parse(args); err != nil {
@@ -85,13 +72,8 @@ func parseFlags(args []string) (config, error) {
 	if cfg.server == "" {
 		cfg.server = net.JoinHostPort(jid.Domain, "5222")
 	}
-	if ca != "" && !strings.Contains(ca, "-----BEGIN") {
-		b, err := os.ReadFile(ca)
-		if err != nil {
-			return cfg, fmt.Errorf("-ca: %w", err)
-		}
-		ca = string(b)
+	if cfg.caPEM, err = cli.PEM("ca", ca); err != nil {
+		return cfg, err
 	}
-	cfg.caPEM = ca
 	return cfg, nil
 }
