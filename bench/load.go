@@ -32,7 +32,7 @@ func many(e *env, sessions, streams, bytes int) error {
 		return err
 	}
 	start := time.Now()
-	f, err := load.Open(ctx, b.url, echo.Addr(), sessions, streams)
+	f, err := load.Open(ctx, b.url, echo.Addr().String(), sessions, streams)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func idle(e *env, sessions, streams int) error {
 	if err != nil {
 		return err
 	}
-	f, err := load.Open(ctx, b.url, echo.Addr(), sessions, streams)
+	f, err := load.Open(ctx, b.url, echo.Addr().String(), sessions, streams)
 	if err != nil {
 		return err
 	}

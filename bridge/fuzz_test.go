@@ -100,11 +100,11 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 		func(c *net.TCPConn) { c.SetLinger(0) },                 // a reset at once
 		func(c *net.TCPConn) { io.Copy(io.Discard, c) },         // takes all, says nothing
 	} {
-		s, err := serveTCP(handle)
+		s, err := services.Serve("127.0.0.1:0", func(_ *services.Server, c net.Conn) { handle(c.(*net.TCPConn)) })
 		if err != nil {
 			f.Fatal(err)
 		}
-		add(s, s.ln.Addr())
+		add(s, s.Addr())
 	}
 
 	// Names resolve from /etc/hosts only: a lookup never leaves the
@@ -284,43 +284,6 @@ func waitUntil(cond func() bool) error {
 		time.Sleep(time.Millisecond)
 	}
 	return nil
-}
-
-// tcpServer runs handle on each connection it accepts, then closes it.
-type tcpServer struct {
-	ln *net.TCPListener
-	wg sync.WaitGroup
-}
-
-func serveTCP(handle func(*net.TCPConn)) (*tcpServer, error) {
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		return nil, err
-	}
-	s := &tcpServer{ln: ln}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.AcceptTCP()
-			if err != nil {
-				return
-			}
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	return s, nil
-}
-
-func (s *tcpServer) Close() error {
-	err := s.ln.Close()
-	s.wg.Wait()
-	return err
 }
 
 // The seed corpus, testdata/fuzz/FuzzSession, is written from the seeds

@@ -63,7 +63,7 @@ func TestLoad(t *testing.T) {
 	defer cancel()
 
 	start := time.Now()
-	f, err := load.Open(ctx, bp.url, echo.Addr(), loadSessions, loadStreams)
+	f, err := load.Open(ctx, bp.url, echo.Addr().String(), loadSessions, loadStreams)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 // Sink starts a server for upload measurements: it reads until EOF, then
 // writes the byte count it read as a big-endian uint64 and closes.
 func Sink(addr string) (*Server, error) {
-	return serve(addr, func(_ *Server, c net.Conn) {
+	return Serve(addr, func(_ *Server, c net.Conn) {
 		buf := make([]byte, 64<<10)
 		var n uint64
 		for {
@@ -27,7 +27,7 @@ func Sink(addr string) (*Server, error) {
 // uint64 count, writes that many bytes of a repeating pattern, and closes.
 // A count of zero means: write until the client goes away.
 func Source(addr string) (*Server, error) {
-	return serve(addr, func(s *Server, c net.Conn) {
+	return Serve(addr, func(s *Server, c net.Conn) {
 		var n uint64
 		if err := binary.Read(c, binary.BigEndian, &n); err != nil {
 			return

@@ -36,8 +36,9 @@ func (s *Server) Close() error {
 	return err
 }
 
-// serve listens on addr and runs handle for each connection.
-func serve(addr string, handle func(*Server, net.Conn)) (*Server, error) {
+// Serve listens on addr and runs handle for each connection, which it
+// closes when handle returns. Close closes the connections still open.
+func Serve(addr string, handle func(*Server, net.Conn)) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func serve(addr string, handle func(*Server, net.Conn)) (*Server, error) {
 // Echo starts a server that sends back what it reads, and passes on the
 // client's half-close.
 func Echo(addr string) (*Server, error) {
-	return serve(addr, func(_ *Server, c net.Conn) {
+	return Serve(addr, func(_ *Server, c net.Conn) {
 		io.Copy(c, c)
 		if cw, ok := c.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()

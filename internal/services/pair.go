@@ -21,7 +21,7 @@ func Pair(addr string) (*Server, error) {
 	}
 	var mu sync.Mutex
 	waiting := map[string]*waiter{}
-	return serve(addr, func(s *Server, c net.Conn) {
+	return Serve(addr, func(s *Server, c net.Conn) {
 		token := make([]byte, PairTokenLen)
 		if _, err := io.ReadFull(c, token); err != nil {
 			return

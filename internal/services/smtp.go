@@ -120,7 +120,7 @@ func (m *MailSink) Find(ctx context.Context, marker string) (Mail, error) {
 // and a newline, and gets back "tls=<version>\n" and the raw message, or
 // "none\n" if no such message arrives within a few seconds.
 func (m *MailSink) Mailbox(addr string) (*Server, error) {
-	return serve(addr, func(_ *Server, c net.Conn) {
+	return Serve(addr, func(_ *Server, c net.Conn) {
 		marker, err := bufio.NewReader(io.LimitReader(c, 1024)).ReadString('\n')
 		if err != nil {
 			return
