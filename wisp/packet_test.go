@@ -220,3 +220,41 @@ func TestAppendIgnoresOtherFields(t *testing.T) {
 		t.Errorf("Append = % x", got)
 	}
 }
+
+func TestResolvedCutsOverlongStrings(t *testing.T) {
+	// Lengths are a byte for names and a u16 for texts: longer strings are
+	// cut to what the length can say, so the packet still parses.
+	long := strings.Repeat("a", 300)
+	huge := strings.Repeat("t", 70000)
+	for _, a := range []wisp.Answer{
+		{Type: wisp.QueryMX, MX: []wisp.MX{{Pref: 1, Host: long}, {Pref: 2, Host: "mx"}}},
+		{Type: wisp.QueryCNAME, CNAME: long},
+		{Type: wisp.QuerySRV, CNAME: long, SRV: []wisp.SRV{{Port: 5222, Target: long}}},
+		{Type: wisp.QueryTXT, TXT: []string{huge, "next"}},
+	} {
+		p := wisp.Packet{Type: wisp.TypeResolved, Stream: 3, Answer: a}
+		got, err := wisp.Decode(p.Append(nil))
+		if err != nil {
+			t.Fatalf("%v answer: %v", a.Type, err)
+		}
+		g := got.Answer
+		switch a.Type {
+		case wisp.QueryMX:
+			if len(g.MX) != 2 || g.MX[0].Host != long[:255] || g.MX[1] != a.MX[1] {
+				t.Errorf("MX decoded as %d records, first host %d bytes", len(g.MX), len(g.MX[0].Host))
+			}
+		case wisp.QueryCNAME:
+			if g.CNAME != long[:255] {
+				t.Errorf("CNAME decoded as %d bytes, want 255", len(g.CNAME))
+			}
+		case wisp.QuerySRV:
+			if g.CNAME != long[:255] || len(g.SRV) != 1 || g.SRV[0].Target != long[:255] || g.SRV[0].Port != 5222 {
+				t.Errorf("SRV decoded as %+v", g.SRV)
+			}
+		case wisp.QueryTXT:
+			if len(g.TXT) != 2 || g.TXT[0] != huge[:0xFFFF] || g.TXT[1] != "next" {
+				t.Errorf("TXT decoded as %d texts", len(g.TXT))
+			}
+		}
+	}
+}

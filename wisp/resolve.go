@@ -122,6 +122,7 @@ func (a *Answer) append(b []byte) []byte {
 		}
 	case QueryTXT:
 		for _, txt := range a.TXT {
+			txt = txt[:min(len(txt), 0xFFFF)]
 			b = binary.LittleEndian.AppendUint16(b, uint16(len(txt)))
 			b = append(b, txt...)
 		}
@@ -131,9 +132,11 @@ func (a *Answer) append(b []byte) []byte {
 	return b
 }
 
-// appendName appends a name with a one-byte length; DNS names fit.
+// appendName appends a name with a one-byte length. DNS names fit; a
+// longer string is cut to 255 bytes, so that its length stays true.
 func appendName(b []byte, name string) []byte {
-	return append(append(b, byte(len(name))), name[:min(len(name), 255)]...)
+	name = name[:min(len(name), 0xFF)]
+	return append(append(b, byte(len(name))), name...)
 }
 
 func parseAnswer(b []byte) (Answer, error) {
