@@ -31,7 +31,7 @@ WASMBUILD = wasmbuild() { out=$$1 q=$$2; shift 2; \
 # NOINLINE lists the packages main.wasm compiles without inlining: the
 # control plane (our own wasm packages, handshakes, certificates, formatting,
 # reflection, addresses), which runs a few times per socket. It makes
-# main.wasm 99 KB smaller in brotli (1,574,126 to 1,475,286 bytes). The data
+# main.wasm 99 KB smaller in brotli (1,574,126 to 1,475,494 bytes). The data
 # plane keeps inlining: the runtime, sync, bytes, io, syscall/js, safejs,
 # wisp, the record ciphers (AES-GCM, ChaCha20-Poly1305, SHA-2) and bigmod,
 # which RSA handshakes spend their time in. Inlining off in ChaCha20 alone
