@@ -19,7 +19,7 @@ func many(e *env, sessions, streams, bytes int) error {
 		return err
 	}
 	defer b.stop()
-	echo, err := load.Echo("127.0.0.1:0")
+	echo, err := services.Echo("127.0.0.1:0")
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func idle(e *env, sessions, streams int) error {
 		return err
 	}
 	defer b.stop()
-	echo, err := load.Echo("127.0.0.1:0")
+	echo, err := services.Echo("127.0.0.1:0")
 	if err != nil {
 		return err
 	}

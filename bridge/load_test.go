@@ -53,7 +53,7 @@ func TestLoad(t *testing.T) {
 	// Here: a WebSocket per session and a connection of the echo server
 	// per stream; in the bridge: the same number again.
 	raiseOpenFiles(t, loadSessions*(loadStreams+1)+512)
-	echo, err := load.Echo("127.0.0.1:0")
+	echo, err := services.Echo("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
