@@ -7,6 +7,7 @@ package bridge
 // open on the same bridge at the same time keeps working.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/wasmnet/wasmnet/internal/buffer"
+	"github.com/wasmnet/wasmnet/internal/protodoc"
 	"github.com/wasmnet/wasmnet/wisp"
 )
 
@@ -61,21 +63,22 @@ func TestHandshakeV2(t *testing.T) {
 			if p := s.ws.Subprotocol(); p != "wisp-v2" {
 				t.Fatalf("bridge selected subprotocol %q, want wisp-v2", p)
 			}
-			p := s.next()
-			if p.Type != wisp.TypeInfo || p.Stream != 0 {
-				t.Fatalf("first packet is %v on stream %d, want INFO on stream 0", p.Type, p.Stream)
+			// The bridge's INFO is the one docs/PROTOCOL.md gives, byte
+			// for byte.
+			want, err := protodoc.Find("vectors", "info-v2-wasmnet-bridge")
+			if err != nil {
+				t.Fatal(err)
 			}
-			if p.Info.Major != 2 {
-				t.Fatalf("INFO says version %d.%d, want 2.x", p.Info.Major, p.Info.Minor)
+			msg, err := s.read()
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, id := range []wisp.ExtID{wisp.ExtWindow, wisp.ExtHalfClose, wisp.ExtOpened} {
-				if _, ok := p.Info.Ext(id); !ok {
-					t.Errorf("INFO lacks extension 0x%02x: %+v", uint8(id), p.Info.Extensions)
-				}
+			if !bytes.Equal(msg, want) {
+				t.Fatalf("first message is\n%s\nwant the INFO of docs/PROTOCOL.md\n%s", protodoc.FormatHex(msg), protodoc.FormatHex(want))
 			}
 			// The bridge sends CONTINUE without waiting for the client's
 			// INFO, as the spec drafts allow.
-			p = s.next()
+			p := s.next()
 			if p.Type != wisp.TypeContinue || p.Stream != 0 || p.Credit != 32 {
 				t.Fatalf("second packet is %v on stream %d with credit %d, want CONTINUE on stream 0 with credit 32", p.Type, p.Stream, p.Credit)
 			}

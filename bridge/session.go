@@ -50,6 +50,7 @@ type extensions struct {
 	udp       bool
 	listen    bool
 	resolve   bool
+	credit    bool   // CONTINUE adds to a stream's credit
 	clientWin uint32 // the client's receive window per stream
 }
 
@@ -188,6 +189,7 @@ func (s *session) run() {
 				{ID: wisp.ExtOpened},
 				{ID: wisp.ExtListen},
 				{ID: wisp.ExtResolve},
+				{ID: wisp.ExtCredit},
 			},
 		}}
 		if s.scope.udp {
@@ -420,6 +422,7 @@ func (s *session) negotiate(info wisp.Info) error {
 	_, s.ext.opened = info.Ext(wisp.ExtOpened)
 	_, s.ext.listen = info.Ext(wisp.ExtListen)
 	_, s.ext.resolve = info.Ext(wisp.ExtResolve)
+	_, s.ext.credit = info.Ext(wisp.ExtCredit)
 	_, udp := info.Ext(wisp.ExtUDP)
 	s.ext.udp = udp && s.scope.udp
 	return nil

@@ -277,6 +277,10 @@ func (st *stream) drain() {
 // the client. It exits when the queue is empty.
 func (st *stream) writeLoop() {
 	credit := st.s.h.cfg.Credit
+	share := uint32(2)
+	if st.s.ext.credit {
+		share = 8
+	}
 	for {
 		st.mu.Lock()
 		if len(st.in) == 0 || st.aborted {
@@ -311,18 +315,23 @@ func (st *stream) writeLoop() {
 		}
 
 		// CONTINUE returns exactly the packets written since the last one,
-		// once they are at least half the credit. A client sets its credit
-		// to the value, and the packets it has in flight are not in st.in,
-		// so granting "credit - len(st.in)" instead let a client following
-		// the spec send a full credit per half credit written: what was
-		// queued or in flight doubled every round trip. With grants that
-		// add up to the packets written, a client has at most the credit
-		// outstanding; and as it has at most half the credit left when a
-		// grant arrives, resetting to the grant never loses it any.
+		// once they are at least a share of the credit. Granting "credit -
+		// len(st.in)" instead let a client that sets its credit to the
+		// value, as Wisp says, send a full credit per grant: the packets in
+		// flight are not in st.in, so what was queued or in flight doubled
+		// every round trip. With grants that add up to the packets
+		// written, a client has at most the credit outstanding, whether it
+		// sets its credit to each grant or adds them up.
+		//
+		// The share is half for a client that sets: it has at most half
+		// the credit left when a grant arrives, so resetting to the grant
+		// never loses it any. A client that adds (the credit extension)
+		// loses nothing to a small grant, and an eighth keeps it sending
+		// where half the credit left it waiting for each CONTINUE.
 		st.mu.Lock()
 		st.consumed++
 		var grant uint32
-		if 2*st.consumed >= credit && !st.gone {
+		if st.consumed*share >= credit && !st.gone {
 			grant, st.consumed = st.consumed, 0
 		}
 		st.mu.Unlock()

@@ -263,7 +263,7 @@ const claims = new Map();
 // does (docs/PROTOCOL.md). With writes, it also sends the stream's DATA,
 // within the credit.
 class Claim {
-  constructor(api, id, { tap, stream, window, owed, data, writes, credit }) {
+  constructor(api, id, { tap, stream, window, owed, data, writes, credit, adds }) {
     this.api = api;
     this.id = id;
     this.tap = tap;
@@ -273,6 +273,7 @@ class Claim {
     this.owed = owed;
     this.writes = writes;
     this.credit = credit;
+    this.adds = adds; // CONTINUE adds to the credit (the credit extension) rather than setting it
     this.over = false; // no more writes here: the stream or the session ended, or closeWrite
     this.waiting = []; // resolve functions of writes waiting for credit
     tap.streams.set(stream, this);
@@ -283,7 +284,8 @@ class Claim {
   // Go does; CLOSE also when the WebSocket closes.
   control(type, data) {
     if (type === CONTINUE && data.byteLength === HEADER + 4) {
-      this.credit = new DataView(data).getUint32(HEADER, true);
+      const n = new DataView(data).getUint32(HEADER, true);
+      this.credit = this.adds ? this.credit + n : n;
       this.wakeWriters();
       for (const wake of this.tap.progress.splice(0)) wake();
     } else if (type === CLOSE) {

@@ -26,7 +26,7 @@ const corpusDir = "testdata/fuzz/FuzzDecode"
 func FuzzDecode(f *testing.F) {
 	for _, block := range []string{"vectors", "invalid-vectors"} {
 		for _, v := range readVectors(f, block) {
-			f.Add(v.msg)
+			f.Add(v.Msg)
 		}
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
@@ -119,12 +119,12 @@ func TestFuzzCorpusHasVectors(t *testing.T) {
 	}
 	for prefix, block := range map[string]string{"valid-": "vectors", "invalid-": "invalid-vectors"} {
 		for _, v := range readVectors(t, block) {
-			name := prefix + v.name
+			name := prefix + v.Name
 			msg, ok := corpus[name]
 			if !ok {
 				t.Errorf("%s/%s is missing", corpusDir, name)
-			} else if !bytes.Equal(msg, v.msg) {
-				t.Errorf("%s/%s holds %s, the document says %s", corpusDir, name, formatHex(msg), formatHex(v.msg))
+			} else if !bytes.Equal(msg, v.Msg) {
+				t.Errorf("%s/%s holds %s, the document says %s", corpusDir, name, formatHex(msg), formatHex(v.Msg))
 			}
 		}
 	}

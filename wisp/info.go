@@ -20,6 +20,7 @@ const (
 	ExtOpened    ExtID = 0xF2 // OPENED packets confirm a connect; no metadata
 	ExtListen    ExtID = 0xF3 // LISTEN and ACCEPT: the bridge listens for the client; no metadata
 	ExtResolve   ExtID = 0xF5 // RESOLVE and RESOLVED: DNS lookups on the bridge; no metadata
+	ExtCredit    ExtID = 0xF7 // CONTINUE on a stream adds to the credit rather than setting it; no metadata
 )
 
 // Version is the Wisp version this package speaks.

@@ -1,119 +1,34 @@
 package wisp_test
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/wasmnet/wasmnet/internal/protodoc"
 	"github.com/wasmnet/wasmnet/wisp"
 )
 
 // protocolDoc is the wire-format document whose test vectors these tests
 // check, so that the document and the codec cannot drift apart.
-const protocolDoc = "../docs/PROTOCOL.md"
-
-// vector is one line of a vectors block in protocolDoc.
-type vector struct {
-	name string
-	msg  []byte
-	line int
-}
+const protocolDoc = "docs/PROTOCOL.md"
 
 // readVectors returns the vectors of the fenced block whose info string is
-// info. Each line of the block is "name: hex bytes", the bytes in lower
-// case and separated by single spaces.
-func readVectors(t testing.TB, info string) []vector {
+// info.
+func readVectors(t testing.TB, info string) []protodoc.Vector {
 	t.Helper()
-	doc, err := os.ReadFile(protocolDoc)
+	vs, err := protodoc.Load(info)
 	if err != nil {
 		t.Fatal(err)
-	}
-	vs, err := parseVectors(doc, info)
-	if err != nil {
-		t.Fatalf("%s: %v", protocolDoc, err)
-	}
-	if len(vs) == 0 {
-		t.Fatalf("%s: no ```%s block", protocolDoc, info)
 	}
 	return vs
 }
 
-func parseVectors(doc []byte, info string) ([]vector, error) {
-	var out []vector
-	seen := map[string]bool{}
-	blocks := 0
-	in := false
-	sc := bufio.NewScanner(bytes.NewReader(doc))
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.HasPrefix(line, "```") {
-			switch {
-			case in:
-				in = false
-			case strings.TrimSpace(strings.TrimPrefix(line, "```")) == info:
-				in = true
-				blocks++
-			}
-			continue
-		}
-		if !in || strings.TrimSpace(line) == "" {
-			continue
-		}
-		name, hexText, ok := strings.Cut(line, ": ")
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			return nil, fmt.Errorf("line %d: want \"name: hex bytes\", got %q", n, line)
-		}
-		msg, err := parseHex(hexText)
-		if err != nil {
-			return nil, fmt.Errorf("line %d (%s): %v", n, name, err)
-		}
-		if seen[name] {
-			return nil, fmt.Errorf("line %d: vector %q appears twice", n, name)
-		}
-		seen[name] = true
-		out = append(out, vector{name: name, msg: msg, line: n})
-	}
-	if in {
-		return nil, fmt.Errorf("```%s block is not closed", info)
-	}
-	if blocks > 1 {
-		return nil, fmt.Errorf("%d ```%s blocks, want one", blocks, info)
-	}
-	return out, sc.Err()
-}
-
-// parseHex parses bytes written as lower-case hex pairs separated by
-// single spaces, the only form the document uses.
-func parseHex(s string) ([]byte, error) {
-	var out []byte
-	for i, f := range strings.Split(s, " ") {
-		if len(f) != 2 || strings.ToLower(f) != f {
-			return nil, fmt.Errorf("byte %d is %q, want two lower-case hex digits", i, f)
-		}
-		b, err := hex.DecodeString(f)
-		if err != nil {
-			return nil, fmt.Errorf("byte %d: %v", i, err)
-		}
-		out = append(out, b[0])
-	}
-	return out, nil
-}
-
-// formatHex is the inverse of parseHex.
-func formatHex(b []byte) string {
-	parts := make([]string, len(b))
-	for i, c := range b {
-		parts[i] = fmt.Sprintf("%02x", c)
-	}
-	return strings.Join(parts, " ")
-}
+var formatHex = protodoc.FormatHex
 
 // validPackets are the packets the vectors block of protocolDoc encodes,
 // keyed by vector name.
@@ -137,11 +52,19 @@ var validPackets = map[string]wisp.Packet{
 		{ID: wisp.ExtWindow, Data: []byte{0x00, 0x00, 0x08, 0x00}}, // 524288
 		{ID: wisp.ExtHalfClose, Data: []byte{}},
 		{ID: wisp.ExtOpened, Data: []byte{}},
+		{ID: wisp.ExtUDP, Data: []byte{}},
+		{ID: wisp.ExtListen, Data: []byte{}},
+		{ID: wisp.ExtResolve, Data: []byte{}},
+		{ID: wisp.ExtCredit, Data: []byte{}},
 	}}},
 	"info-v2-wasmnet-bridge": {Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Minor: 0, Extensions: []wisp.Extension{
 		{ID: wisp.ExtWindow, Data: []byte{}},
 		{ID: wisp.ExtHalfClose, Data: []byte{}},
 		{ID: wisp.ExtOpened, Data: []byte{}},
+		{ID: wisp.ExtListen, Data: []byte{}},
+		{ID: wisp.ExtResolve, Data: []byte{}},
+		{ID: wisp.ExtCredit, Data: []byte{}},
+		{ID: wisp.ExtUDP, Data: []byte{}},
 	}}},
 	"info-v2-udp-motd-hi": {Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Minor: 0, Extensions: []wisp.Extension{
 		{ID: wisp.ExtUDP, Data: []byte{}},
@@ -209,27 +132,27 @@ func TestVectors(t *testing.T) {
 	vs := readVectors(t, "vectors")
 	inDoc := map[string]bool{}
 	for _, v := range vs {
-		inDoc[v.name] = true
-		want, ok := validPackets[v.name]
+		inDoc[v.Name] = true
+		want, ok := validPackets[v.Name]
 		if !ok {
-			t.Errorf("%s:%d: vector %q has no expected packet in validPackets", protocolDoc, v.line, v.name)
+			t.Errorf("%s:%d: vector %q has no expected packet in validPackets", protocolDoc, v.Line, v.Name)
 			continue
 		}
-		t.Run(v.name, func(t *testing.T) {
-			got, err := wisp.Decode(v.msg)
+		t.Run(v.Name, func(t *testing.T) {
+			got, err := wisp.Decode(v.Msg)
 			if err != nil {
-				t.Fatalf("Decode(%s): %v", formatHex(v.msg), err)
+				t.Fatalf("Decode(%s): %v", formatHex(v.Msg), err)
 			}
 			if !packetsEqual(got, want) {
-				t.Errorf("Decode(%s)\n got %s\nwant %s", formatHex(v.msg), dump(got), dump(want))
+				t.Errorf("Decode(%s)\n got %s\nwant %s", formatHex(v.Msg), dump(got), dump(want))
 			}
 			enc := want.Append(nil)
-			if !bytes.Equal(enc, v.msg) {
-				t.Errorf("Append(%s)\n got %s\nwant %s", dump(want), formatHex(enc), formatHex(v.msg))
+			if !bytes.Equal(enc, v.Msg) {
+				t.Errorf("Append(%s)\n got %s\nwant %s", dump(want), formatHex(enc), formatHex(v.Msg))
 			}
 			// Append must append, leaving what is already there alone.
 			prefix := []byte{0xaa, 0xbb}
-			if enc := want.Append(prefix); !bytes.Equal(enc[:2], prefix) || !bytes.Equal(enc[2:], v.msg) {
+			if enc := want.Append(prefix); !bytes.Equal(enc[:2], prefix) || !bytes.Equal(enc[2:], v.Msg) {
 				t.Errorf("Append with a prefix gave %s", formatHex(enc))
 			}
 		})
@@ -249,21 +172,21 @@ func TestInvalidVectors(t *testing.T) {
 		known[n] = true
 	}
 	for _, v := range vs {
-		inDoc[v.name] = true
-		if !known[v.name] {
-			t.Errorf("%s:%d: invalid vector %q is not listed in invalidNames", protocolDoc, v.line, v.name)
+		inDoc[v.Name] = true
+		if !known[v.Name] {
+			t.Errorf("%s:%d: invalid vector %q is not listed in invalidNames", protocolDoc, v.Line, v.Name)
 		}
-		p, err := wisp.Decode(v.msg)
+		p, err := wisp.Decode(v.Msg)
 		var de *wisp.DecodeError
 		if !errors.As(err, &de) {
-			t.Errorf("%s: Decode(%s) = %s, %v; want a *wisp.DecodeError", v.name, formatHex(v.msg), dump(p), err)
+			t.Errorf("%s: Decode(%s) = %s, %v; want a *wisp.DecodeError", v.Name, formatHex(v.Msg), dump(p), err)
 			continue
 		}
-		if de.Len != len(v.msg) {
-			t.Errorf("%s: DecodeError.Len = %d, want %d", v.name, de.Len, len(v.msg))
+		if de.Len != len(v.Msg) {
+			t.Errorf("%s: DecodeError.Len = %d, want %d", v.Name, de.Len, len(v.Msg))
 		}
 		if !strings.HasPrefix(de.Error(), "wisp: malformed ") {
-			t.Errorf("%s: error text %q", v.name, de.Error())
+			t.Errorf("%s: error text %q", v.Name, de.Error())
 		}
 	}
 	for _, n := range invalidNames {
@@ -285,12 +208,12 @@ func TestVectorBlocksAreWellFormed(t *testing.T) {
 		"```vectors\nfin: f1 01 00 00 00\n",                           // not closed
 		"```vectors\n```\n```vectors\n```\n",                          // two blocks
 	} {
-		if _, err := parseVectors([]byte(doc), "vectors"); err == nil {
-			t.Errorf("parseVectors(%q) succeeded", doc)
+		if _, err := protodoc.Parse([]byte(doc), "vectors"); err == nil {
+			t.Errorf("Parse(%q) succeeded", doc)
 		}
 	}
-	vs, err := parseVectors([]byte("text\n```vectors\n\nfin: f1 01 00 00 00\n```\n```invalid-vectors\nx: 00\n```\n"), "vectors")
-	if err != nil || len(vs) != 1 || vs[0].name != "fin" || !bytes.Equal(vs[0].msg, []byte{0xf1, 1, 0, 0, 0}) {
+	vs, err := protodoc.Parse([]byte("text\n```vectors\n\nfin: f1 01 00 00 00\n```\n```invalid-vectors\nx: 00\n```\n"), "vectors")
+	if err != nil || len(vs) != 1 || vs[0].Name != "fin" || !bytes.Equal(vs[0].Msg, []byte{0xf1, 1, 0, 0, 0}) {
 		t.Errorf("parseVectors = %v, %v", vs, err)
 	}
 }

@@ -3,6 +3,7 @@ package wasmnet
 import (
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -414,10 +415,15 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// setCredit takes a CONTINUE from the bridge.
+// setCredit takes a CONTINUE from the bridge: a new total, or with the
+// credit extension an increment.
 func (c *Conn) setCredit(n uint32) {
 	c.mu.Lock()
-	c.credit = n
+	if c.s.feat.credit {
+		c.credit += min(n, math.MaxUint32-c.credit)
+	} else {
+		c.credit = n
+	}
 	c.mu.Unlock()
 	if n > 0 {
 		signal(c.writable)

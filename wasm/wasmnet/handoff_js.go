@@ -17,6 +17,7 @@ type HandOff struct {
 	Owed   int          // bytes already read and not yet granted back to the bridge
 	Data   []byte       // what the stream held unread: it comes before anything the tap takes
 	Credit uint32       // the DATA packets the stream may still send, if its writes were handed over
+	Adds   bool         // the bridge's CONTINUEs add to the credit (the credit extension) rather than set it
 }
 
 // HandOff gives the reading of a TCP stream to JavaScript, where the page's
@@ -31,10 +32,11 @@ type HandOff struct {
 //
 // With writes, the page takes the writing too: it sends the stream's DATA
 // packets on the WebSocket itself, within the credit (Credit, then the
-// bridge's CONTINUEs, which Go sees as well). Go must write no more DATA on
-// the stream then, or the two would spend the credit twice; closeWrite
-// and Close still go through Go, after what the page has sent. Writes
-// that fail go through Go, where the stream has failed too.
+// bridge's CONTINUEs, which Go sees as well, and which add to the credit
+// or replace it as Adds says). Go must write no more DATA on the stream
+// then, or the two would spend the credit twice; closeWrite and Close
+// still go through Go, after what the page has sent. Writes that fail go
+// through Go, where the stream has failed too.
 //
 // HandOff changes nothing and returns false for a UDP stream, a session
 // without a tap, or without the window extension (the page could not hold
@@ -55,7 +57,7 @@ func (c *Conn) HandOff(writes bool) (HandOff, bool) {
 	defer c.mu.Unlock()
 	h := HandOff{Tap: tap, Stream: c.id, Window: c.s.window, Owed: c.unacked}
 	if writes {
-		h.Credit = c.credit
+		h.Credit, h.Adds = c.credit, c.s.feat.credit
 	}
 	if c.buffered > 0 {
 		h.Data = make([]byte, 0, c.buffered)

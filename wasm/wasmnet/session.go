@@ -28,6 +28,7 @@ type features struct {
 	udp       bool // ExtUDP: UDP streams
 	listen    bool // ExtListen: LISTEN and ACCEPT
 	resolve   bool // ExtResolve: RESOLVE and RESOLVED
+	credit    bool // ExtCredit: a stream's CONTINUE adds to its credit
 }
 
 // bridgeIDs is where the stream IDs the bridge chooses (for accepted
@@ -100,6 +101,7 @@ func openSession(ctx context.Context, url string, protocols []string, window uin
 				{ID: wisp.ExtUDP},
 				{ID: wisp.ExtListen},
 				{ID: wisp.ExtResolve},
+				{ID: wisp.ExtCredit},
 			},
 		}}
 		s.control(info.Append(nil))
@@ -255,6 +257,7 @@ func (s *session) handshake(p wisp.Packet) error {
 			_, s.feat.udp = p.Info.Ext(wisp.ExtUDP)
 			_, s.feat.listen = p.Info.Ext(wisp.ExtListen)
 			_, s.feat.resolve = p.Info.Ext(wisp.ExtResolve)
+			_, s.feat.credit = p.Info.Ext(wisp.ExtCredit)
 		}
 		if s.gotCredit {
 			close(s.ready)

@@ -184,7 +184,7 @@ func (a *api) pipe(args []safejs.Value) (any, error) {
 			}
 			handedOff, err = object(map[string]any{
 				"tap": h.Tap, "stream": h.Stream, "window": h.Window, "owed": h.Owed, "data": data,
-				"writes": writes, "credit": h.Credit,
+				"writes": writes, "credit": h.Credit, "adds": h.Adds,
 			})
 			if err != nil {
 				handedOff = nil
