@@ -212,6 +212,9 @@ export interface HandOff {
   writes: boolean;
   /** The DATA packets the stream may still send, if so. */
   credit: number;
+  /** Whether the bridge's CONTINUEs add to the credit (the credit
+   * extension, 0xF7) rather than set it. */
+  adds: boolean;
 }
 
 /** A bound UDP socket or a listener as Go hands it over. */
@@ -236,6 +239,9 @@ export interface GoRuntime {
     writes?: boolean,
   ): Error | undefined | HandOff;
   resume(id: number): Error | undefined;
+  /** Returns at once: gives a stream's writing back to Go with the credit
+   * the page had left. */
+  takeBack(id: number, credit: number): Error | undefined;
   write(id: number, data: BufferSource): Promise<void>;
   closeWrite(id: number): Promise<void>;
   /** Closes whatever id names: a socket, a bound UDP socket, a listener. */

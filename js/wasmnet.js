@@ -214,7 +214,11 @@ globalThis.__wasmnetTap = (ws, toGo) => {
       const claim = tap.streams.get((h[1] | (h[2] << 8) | (h[3] << 16) | (h[4] << 24)) >>> 0);
       if (claim) {
         if (h[0] === DATA) return claim.data(new Uint8Array(data, HEADER));
-        claim.control(h[0], data); // and Go handles it too
+        claim.control(h[0], data);
+        // Go handles the stream's other packets too, but not its credit
+        // once the page writes: Go writes no more DATA on it, and a call
+        // into Go per CONTINUE cost the upload its pace.
+        if (h[0] === CONTINUE && claim.writes) return;
       }
     }
     toGo(ev);
@@ -385,6 +389,14 @@ class Claim {
     if (this.tap.streams.get(this.stream) === this) this.tap.streams.delete(this.stream);
     claims.delete(this.id);
     this.end();
+    if (this.writes && !failure) {
+      // Go kept no books of the credit while the page wrote.
+      try {
+        sync(() => this.api.takeBack(this.id, this.credit));
+      } catch {
+        // The runtime is gone; the stream with it.
+      }
+    }
   }
 }
 

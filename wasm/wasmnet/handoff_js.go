@@ -32,11 +32,11 @@ type HandOff struct {
 //
 // With writes, the page takes the writing too: it sends the stream's DATA
 // packets on the WebSocket itself, within the credit (Credit, then the
-// bridge's CONTINUEs, which Go sees as well, and which add to the credit
-// or replace it as Adds says). Go must write no more DATA on the stream
-// then, or the two would spend the credit twice; closeWrite and Close
-// still go through Go, after what the page has sent. Writes that fail go
-// through Go, where the stream has failed too.
+// bridge's CONTINUEs, which add to the credit or replace it as Adds says,
+// and which the page keeps from Go). Go must write no more DATA on the
+// stream then, or the two would spend the credit twice, until TakeBack;
+// closeWrite and Close still go through Go, after what the page has sent.
+// Writes that fail go through Go, where the stream has failed too.
 //
 // HandOff changes nothing and returns false for a UDP stream, a session
 // without a tap, or without the window extension (the page could not hold
@@ -68,4 +68,15 @@ func (c *Conn) HandOff(writes bool) (HandOff, bool) {
 	}
 	c.chunks, c.buffered, c.unacked = nil, 0, 0
 	return h, true
+}
+
+// TakeBack gives a stream's writing back to Go after HandOff(true), with
+// the credit the page had left, which is the stream's from now on.
+func (c *Conn) TakeBack(credit uint32) {
+	c.mu.Lock()
+	c.credit = credit
+	c.mu.Unlock()
+	if credit > 0 {
+		signal(c.writable)
+	}
 }

@@ -52,8 +52,9 @@ func Register(d *wasmnet.Dialer) error {
 	// These return at once, without a Promise: they only start or wake a
 	// goroutine.
 	for name, fn := range map[string]func([]safejs.Value) (any, error){
-		"pipe":   a.pipe,
-		"resume": a.resume,
+		"pipe":     a.pipe,
+		"resume":   a.resume,
+		"takeBack": a.takeBack,
 	} {
 		if err := setSyncFunc(obj, name, fn); err != nil {
 			return err

@@ -11,6 +11,7 @@
 //	                               on a UDP socket, one datagram
 //	pipe(id, deliver, writes?)   → undefined | Error | HandOff: push the stream's data to deliver(id, chunk)
 //	resume(id)                   → undefined | Error: ask a pipe for more
+//	takeBack(id, credit)         → undefined | Error: Go writes the stream again, with the page's credit
 //	write(id, bufferSource)      → Promise<void>: settled once Go has taken the bytes;
 //	                               on a UDP socket, one datagram
 //	closeWrite(id)               → Promise<void>: half-close (TLS close_notify, then FIN)
@@ -35,10 +36,10 @@
 // of its own to report: listenPacket reports the unspecified address and
 // port 0.
 //
-// Every function but pipe and resume returns a Promise settled from a
+// Every function but pipe, resume and takeBack returns a Promise settled from a
 // goroutine: nothing blocks the JavaScript event loop. A rejection is a
 // DOMException whose name says what failed (see errors.go), or a TypeError
-// for bad arguments. pipe and resume return at once, with the exception
+// for bad arguments. pipe, resume and takeBack return at once, with the exception
 // to throw if they fail (a Go function cannot throw).
 //
 // pipe is the fast way to read, which TCPSocket uses: a call from

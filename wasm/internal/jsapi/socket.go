@@ -210,6 +210,25 @@ func (a *api) resume(args []safejs.Value) (any, error) {
 	return nil, nil
 }
 
+// takeBack(id, credit) gives the writing of a stream that pipe handed
+// over with its writes back to Go, with the credit the page has left: the
+// page keeps the stream's credit while it writes (Go does not see those
+// CONTINUEs), and Go writes again after startTls.
+func (a *api) takeBack(args []safejs.Value) (any, error) {
+	s, err := lookup[*socket](&a.handles, args)
+	if err != nil {
+		return nil, nil // closed: nothing to write
+	}
+	n, err := arg(args, 1).Int()
+	if err != nil || n < 0 {
+		return nil, typeError("takeBack(id, credit) needs a credit of 0 or more")
+	}
+	if c, ok := s.conn.(*wasmnet.Conn); ok {
+		c.TakeBack(uint32(n))
+	}
+	return nil, nil
+}
+
 // pump is the goroutine of a pipe.
 func (s *socket) pump(deliver safejs.Value) {
 	more, stop := s.chans()
