@@ -124,7 +124,7 @@ func TestSlowReadersBounded(t *testing.T) {
 	}
 	defer r.Close()
 	// Watch until the floods have filled the wasmnet clients' windows
-	// (512 KiB each, held by the clients, not the bridge), then a while
+	// (wasmnet.DefaultWindow each, held by the clients, not the bridge), then a while
 	// longer: the bound must hold at every look.
 	var maxBuffered, maxRSS int64
 	look := func() {

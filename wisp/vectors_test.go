@@ -49,7 +49,7 @@ var validPackets = map[string]wisp.Packet{
 	"close-credit-exceeded": {Type: wisp.TypeClose, Stream: 3, Reason: wisp.ReasonCreditExceeded},
 	"info-v2-no-extensions": {Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Minor: 0}},
 	"info-v2-wasmnet-client": {Type: wisp.TypeInfo, Info: wisp.Info{Major: 2, Minor: 0, Extensions: []wisp.Extension{
-		{ID: wisp.ExtWindow, Data: []byte{0x00, 0x00, 0x08, 0x00}}, // 524288
+		{ID: wisp.ExtWindow, Data: []byte{0x00, 0x00, 0x20, 0x00}}, // 2097152
 		{ID: wisp.ExtHalfClose, Data: []byte{}},
 		{ID: wisp.ExtOpened, Data: []byte{}},
 		{ID: wisp.ExtUDP, Data: []byte{}},

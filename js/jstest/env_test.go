@@ -43,6 +43,10 @@ import (
 // serverName is the name on the TLS servers' certificate.
 const serverName = "tls.wasmnet.test"
 
+// pageWindow is the receive window of a page's socket that does not ask
+// for one: jsapi.PageWindow, which this package cannot import.
+const pageWindow = 512 << 10
+
 // env is what the checks talk to: a web server that serves the repository
 // and a bridge, and the services behind the bridge.
 type env struct {

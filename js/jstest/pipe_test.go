@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
 
 // TestPipe checks what RawSocket.pipe does beyond what TCPSocket shows:
@@ -42,8 +41,8 @@ func TestPipe(t *testing.T) {
 	if r.HeldByGo < 16 {
 		t.Errorf("Go held %d bytes before the pipe; want the 16 echoed", r.HeldByGo)
 	}
-	if !r.HandedOff || r.Window != wasmnet.DefaultWindow {
-		t.Errorf("pipe handed the stream over: %v, window %d; want true, %d", r.HandedOff, r.Window, wasmnet.DefaultWindow)
+	if !r.HandedOff || r.Window != pageWindow {
+		t.Errorf("pipe handed the stream over: %v, window %d; want true, %d", r.HandedOff, r.Window, pageWindow)
 	}
 	if r.Head != "before the pipe\n" || !r.BigOK || r.Tail != "after\n" {
 		t.Errorf("read %q, the 200000 bytes intact: %v, then %q; want what was written, in order", r.Head, r.BigOK, r.Tail)

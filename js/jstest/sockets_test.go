@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/wasmnet/wasmnet/internal/services"
-	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
 
 // TestSockets runs the checks of TCPSocket on a page and in a module
@@ -216,7 +215,7 @@ func testStopReading(t *testing.T, e *env, ctx context.Context, where string, wi
 	run(t, ctx, where, "stopReading", cfg, &r)
 
 	if window == 0 {
-		window = wasmnet.DefaultWindow
+		window = pageWindow
 	}
 	if r.Mismatches != 0 {
 		t.Errorf("%d bytes differ from what the source sends", r.Mismatches)
