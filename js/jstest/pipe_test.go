@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-
 )
 
 // TestPipe checks what RawSocket.pipe does beyond what TCPSocket shows:
