@@ -71,6 +71,14 @@ type batchConn struct {
 	net.Conn
 	pending []byte // read ahead by net/http before the upgrade
 
+	// ahead is what one read took from the socket beyond what was asked:
+	// a pooled buffer, taken once data is there and returned when
+	// drained, so that a burst of messages costs a read per 64 KiB, not
+	// two per message, while an idle session holds none. Only the
+	// reader touches it.
+	ahead []byte
+	aoff  int
+
 	mu   sync.Mutex
 	held bool
 	wbuf []byte
@@ -84,7 +92,25 @@ func (c *batchConn) Read(p []byte) (int, error) {
 		}
 		return n, nil
 	}
-	return c.Conn.Read(p)
+	if c.ahead == nil && len(p) < readAhead {
+		buf, ok, err := readPooled(c.Conn, readAhead)
+		if !ok {
+			return c.Conn.Read(p)
+		}
+		if err != nil {
+			return 0, err
+		}
+		c.ahead, c.aoff = buf, 0
+	}
+	if c.ahead == nil {
+		return c.Conn.Read(p) // large enough to go without a copy
+	}
+	n := copy(p, c.ahead[c.aoff:])
+	if c.aoff += n; c.aoff == len(c.ahead) {
+		buffer.Put(c.ahead)
+		c.ahead, c.aoff = nil, 0
+	}
+	return n, nil
 }
 
 func (c *batchConn) Write(p []byte) (int, error) {
@@ -151,6 +177,9 @@ const (
 	readBufSize  = 16 << 10
 	writeBufSize = 4 << 10
 )
+
+// readAhead is how much batchConn reads from the socket at a time.
+const readAhead = buffer.MaxMessage
 
 // hijackWriter hands coder/websocket a batchConn with small buffers when
 // it hijacks the connection.
