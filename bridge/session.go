@@ -636,40 +636,45 @@ func (s *session) writeLoop() {
 		batch, s.queue = s.queue, batch[:0]
 		s.qmu.Unlock()
 		s.writeSince.Store(time.Now().UnixNano())
-		s.w.hold() // one system call for the batch
+		// One system call for the batch, or a few: the wire may keep the
+		// packets' buffers until the flush, so they are released after it.
+		s.w.hold()
 		freed := false
+		var err error
+		var end *sessionEnd
 		for i, m := range batch {
 			if m.end != nil {
-				err := s.w.flush()
-				s.writeSince.Store(0)
+				end = m.end
+				batch[i] = outMsg{}
 				for _, m := range batch[i+1:] {
 					s.release(m)
 				}
-				if err == nil {
-					s.w.close(m.end.code, m.end.reason)
-				}
-				s.w.closeNow()
-				return
+				batch = batch[:i]
+				break
 			}
-			err := s.ctx.Err()
-			if err == nil {
+			if err = s.ctx.Err(); err == nil {
 				err = s.w.write(s.wctx, m.buf)
 			}
 			freed = freed || m.st != nil
-			s.release(m)
-			batch[i] = outMsg{}
 			if err != nil {
-				for _, m := range batch[i+1:] {
-					s.release(m)
-				}
-				s.w.flush()
-				s.writeSince.Store(0)
-				s.w.closeNow()
-				return
+				break
 			}
 		}
-		err := s.w.flush()
+		if ferr := s.w.flush(); err == nil {
+			err = ferr
+		}
 		s.writeSince.Store(0)
+		for i, m := range batch {
+			s.release(m)
+			batch[i] = outMsg{}
+		}
+		if end != nil {
+			if err == nil {
+				s.w.close(end.code, end.reason)
+			}
+			s.w.closeNow()
+			return
+		}
 		if freed {
 			s.qmu.Lock()
 			close(s.room)

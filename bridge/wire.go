@@ -25,7 +25,8 @@ type wire interface {
 	// websocket.ErrMessageTooBig.
 	read(ctx context.Context) ([]byte, error)
 	// write sends one message. Between hold and flush, writes may be
-	// gathered into fewer system calls.
+	// gathered into fewer system calls, and msg may be sent from where it
+	// is, so it must stay unchanged until the flush.
 	write(ctx context.Context, msg []byte) error
 	hold()
 	flush() error
@@ -79,9 +80,12 @@ type batchConn struct {
 	ahead []byte
 	aoff  int
 
-	mu   sync.Mutex
-	held bool
-	wbuf []byte
+	mu     sync.Mutex
+	held   bool
+	wbuf   []byte      // small writes, copied
+	listed int         // how much of wbuf is in bufs
+	bufs   net.Buffers // what the next writev sends: parts of wbuf and large writes in place
+	nbufs  int         // bytes in bufs
 }
 
 func (c *batchConn) Read(p []byte) (int, error) {
@@ -119,14 +123,17 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	if !c.held {
 		return c.Conn.Write(p)
 	}
-	if len(p) > buffer.MaxMessage/2 {
-		// Large enough to go without copying: along with what was
-		// gathered, in one writev.
-		bufs := net.Buffers{c.wbuf, p}
-		_, err := bufs.WriteTo(c.Conn)
-		c.wbuf = c.wbuf[:0]
-		if err != nil {
-			return 0, err
+	if len(p) > writeBufSize {
+		// Larger than coder/websocket's buffer, so a slice of the
+		// message itself, which the session keeps until the flush: it
+		// goes in place, with what was gathered around it, in one writev.
+		c.list()
+		c.bufs = append(c.bufs, p)
+		c.nbufs += len(p)
+		if c.nbufs >= maxGather || len(c.bufs) >= maxGatherParts {
+			if err := c.flushLocked(); err != nil {
+				return 0, err
+			}
 		}
 		return len(p), nil
 	}
@@ -140,6 +147,15 @@ func (c *batchConn) Write(p []byte) (int, error) {
 	}
 	c.wbuf = append(c.wbuf, p...)
 	return len(p), nil
+}
+
+// list moves what wbuf gathered since the last large write into bufs.
+func (c *batchConn) list() {
+	if len(c.wbuf) > c.listed {
+		c.bufs = append(c.bufs, c.wbuf[c.listed:])
+		c.nbufs += len(c.wbuf) - c.listed
+		c.listed = len(c.wbuf)
+	}
 }
 
 func (c *batchConn) hold() {
@@ -162,11 +178,19 @@ func (c *batchConn) release() error {
 }
 
 func (c *batchConn) flushLocked() error {
-	if len(c.wbuf) == 0 {
-		return nil
+	var err error
+	if len(c.bufs) == 0 {
+		if len(c.wbuf) > 0 {
+			_, err = c.Conn.Write(c.wbuf)
+		}
+	} else {
+		c.list()
+		parts := c.bufs // WriteTo consumes its slice
+		_, err = parts.WriteTo(c.Conn)
+		clear(c.bufs)
+		c.bufs, c.nbufs = c.bufs[:0], 0
 	}
-	_, err := c.Conn.Write(c.wbuf)
-	c.wbuf = c.wbuf[:0]
+	c.wbuf, c.listed = c.wbuf[:0], 0
 	return err
 }
 
@@ -176,6 +200,13 @@ func (c *batchConn) flushLocked() error {
 const (
 	readBufSize  = 16 << 10
 	writeBufSize = 4 << 10
+)
+
+// A batch of large messages goes out in one writev of at most about
+// maxGather bytes and maxGatherParts pieces.
+const (
+	maxGather      = 1 << 20
+	maxGatherParts = 64
 )
 
 // readAhead is how much batchConn reads from the socket at a time.
