@@ -200,7 +200,10 @@ func TestSIGTERMDrainsAndExits(t *testing.T) {
 	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	b.waitLog(t, "shutting down")
+	// The handler logs "draining" once it refuses new sessions; the
+	// command's "shutting down" comes just before that, and waiting for
+	// it alone raced the /healthz check below.
+	b.waitLog(t, "msg=draining ")
 	// While it drains, the bridge still answers, so that a load balancer
 	// moves clients away: /healthz and new sessions get 503.
 	res, err := http.Get("http://" + b.addr + "/healthz")
