@@ -56,3 +56,36 @@ func TestPipe(t *testing.T) {
 		t.Errorf("stats() says %d bytes unread after everything was read", r.RecvBuffered)
 	}
 }
+
+// TestPipeWritesThenTLS: a stream whose reading and writing the page took
+// goes back to Go for TLS (startTls), with the page's credit (takeBack):
+// the plaintext the page wrote comes first, and Go's TLS then moves
+// 300000 bytes each way within that credit.
+func TestPipeWritesThenTLS(t *testing.T) {
+	e := startEnv(t)
+	ctx := e.page(t)
+	cfg, _ := json.Marshal(e.cfg)
+	var r struct {
+		HandedOff bool
+		Greeting  string
+		Echoed    int
+		Intact    bool
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](
+		fmt.Sprintf(`import("/js/jstest/testdata/pipe.js").then((m) => m.writesThenTls(%s))`, cfg), chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("%v in %s", err, raw)
+	}
+	if !r.HandedOff {
+		t.Errorf("pipe did not hand the stream over")
+	}
+	if r.Greeting != "GO\n" {
+		t.Errorf("the server answered STARTTLS with %q; want \"GO\\n\"", r.Greeting)
+	}
+	if r.Echoed != 300000 || !r.Intact {
+		t.Errorf("TLS echoed %d bytes, intact: %v; want 300000, true", r.Echoed, r.Intact)
+	}
+}

@@ -53,3 +53,39 @@ export async function afterData({ host, echoPort }) {
   await raw.close();
   return { heldByGo, handedOff: Boolean(handedOff), window: handedOff?.window ?? 0, head, bigOK, tail, end, afterClose, recvBuffered: stats.recvBuffered };
 }
+
+// writesThenTls hands a stream's reading and writing to the page, writes
+// the STARTTLS line through the page's writes, reads the answer through
+// the pipe, then starts TLS, which gives the stream and the page's credit
+// back to Go (takeBack), and echoes 300000 bytes through Go's TLS.
+export async function writesThenTls({ host, starttlsPort, ca, serverName }) {
+  const runtime = await load();
+  const raw = await runtime.dial(host, starttlsPort);
+  let greeting = "";
+  let answered;
+  const answer = new Promise((resolve) => (answered = resolve));
+  const take = (chunk) => {
+    if (!(chunk instanceof Uint8Array)) return false;
+    greeting += dec.decode(chunk);
+    raw.consumed(chunk.byteLength);
+    if (greeting.endsWith("\n")) answered();
+    return true;
+  };
+  const handedOff = raw.pipe(take, { writes: true });
+  await raw.write(enc.encode("STARTTLS\n"));
+  await answer;
+  const tls = await raw.startTls({ serverName, caCerts: ca });
+  const big = new Uint8Array(300000).map((_, i) => (i * 7) % 251);
+  const writing = tls.write(big).then(() => tls.closeWrite());
+  let echoed = 0;
+  let intact = true;
+  for (;;) {
+    const chunk = await tls.read();
+    if (chunk === null) break;
+    for (let i = 0; intact && i < chunk.length; i++) intact = chunk[i] === big[echoed + i];
+    echoed += chunk.length;
+  }
+  await writing;
+  await tls.close();
+  return { handedOff: Boolean(handedOff), greeting, echoed, intact };
+}
