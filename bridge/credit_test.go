@@ -26,7 +26,8 @@ func TestCreditGrants(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := loopbackBridge(t)
-			if info := dialV2(t, b).info; !hasExt(info, wisp.ExtCredit) {
+			info := dialV2(t, b).info
+			if _, ok := info.Ext(wisp.ExtCredit); !ok {
 				t.Fatalf("the bridge's INFO does not list the credit extension: %+v", info.Extensions)
 			}
 			sink, err := services.Sink("127.0.0.1:0")
@@ -96,9 +97,4 @@ func TestCreditGrants(t *testing.T) {
 			t.Logf("%d grants of %d", len(grants), tc.want)
 		})
 	}
-}
-
-func hasExt(info *wisp.Info, id wisp.ExtID) bool {
-	_, ok := info.Ext(id)
-	return ok
 }

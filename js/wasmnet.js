@@ -377,9 +377,10 @@ class Claim {
     }
   }
 
-  // release gives the stream back to Go, or lets it go; with grant, what
-  // the page read, and what it will now never read, goes back to the
-  // bridge first, so that Go starts with the whole window.
+  // release gives the stream back to Go, or lets it go; with grant (the
+  // stream goes back to Go), what the page read, and what it will now
+  // never read, goes back to the bridge first, so that Go starts with the
+  // whole window, and so does the credit the page has left.
   release(grant = false) {
     if (grant) {
       this.owed += this.unread;
@@ -389,8 +390,9 @@ class Claim {
     if (this.tap.streams.get(this.stream) === this) this.tap.streams.delete(this.stream);
     claims.delete(this.id);
     this.end();
-    if (this.writes && !failure) {
-      // Go kept no books of the credit while the page wrote.
+    if (grant && this.writes && !failure) {
+      // Go writes the stream again, and kept no books of its credit
+      // while the page wrote.
       try {
         sync(() => this.api.takeBack(this.id, this.credit));
       } catch {

@@ -3,6 +3,7 @@
 package jstest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -17,7 +18,6 @@ import (
 func TestPipe(t *testing.T) {
 	e := startEnv(t)
 	ctx := e.page(t)
-	cfg, _ := json.Marshal(e.cfg)
 	var r struct {
 		HeldByGo     int
 		HandedOff    bool
@@ -29,14 +29,7 @@ func TestPipe(t *testing.T) {
 		AfterClose   *string
 		RecvBuffered int
 	}
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](
-		fmt.Sprintf(`import("/js/jstest/testdata/pipe.js").then((m) => m.afterData(%s))`, cfg), chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatalf("%v in %s", err, raw)
-	}
+	runPipe(t, ctx, "afterData", e.cfg, &r)
 	if r.HeldByGo < 16 {
 		t.Errorf("Go held %d bytes before the pipe; want the 16 echoed", r.HeldByGo)
 	}
@@ -64,21 +57,13 @@ func TestPipe(t *testing.T) {
 func TestPipeWritesThenTLS(t *testing.T) {
 	e := startEnv(t)
 	ctx := e.page(t)
-	cfg, _ := json.Marshal(e.cfg)
 	var r struct {
 		HandedOff bool
 		Greeting  string
 		Echoed    int
 		Intact    bool
 	}
-	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](
-		fmt.Sprintf(`import("/js/jstest/testdata/pipe.js").then((m) => m.writesThenTls(%s))`, cfg), chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatalf("%v in %s", err, raw)
-	}
+	runPipe(t, ctx, "writesThenTls", e.cfg, &r)
 	if !r.HandedOff {
 		t.Errorf("pipe did not hand the stream over")
 	}
@@ -87,5 +72,23 @@ func TestPipeWritesThenTLS(t *testing.T) {
 	}
 	if r.Echoed != 300000 || !r.Intact {
 		t.Errorf("TLS echoed %d bytes, intact: %v; want 300000, true", r.Echoed, r.Intact)
+	}
+}
+
+// runPipe runs the function name of testdata/pipe.js on the page with
+// cfg and decodes what it returns into out.
+func runPipe(t *testing.T, ctx context.Context, name string, cfg map[string]any, out any) {
+	t.Helper()
+	c, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](
+		fmt.Sprintf(`import("/js/jstest/testdata/pipe.js").then((m) => m[%q](%s))`, name, c), chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("%s: %v in %s", name, err, raw)
 	}
 }

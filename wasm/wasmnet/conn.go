@@ -417,9 +417,13 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 
 // setCredit takes a CONTINUE from the bridge: a new total, or with the
 // credit extension an increment.
-func (c *Conn) setCredit(n uint32) {
+func (c *Conn) setCredit(n uint32) { c.putCredit(n, c.s.feat.credit) }
+
+// putCredit adds n to the stream's credit, or makes n the credit, and
+// wakes a Write that waits for it.
+func (c *Conn) putCredit(n uint32, add bool) {
 	c.mu.Lock()
-	if c.s.feat.credit {
+	if add {
 		c.credit += min(n, math.MaxUint32-c.credit)
 	} else {
 		c.credit = n

@@ -72,11 +72,4 @@ func (c *Conn) HandOff(writes bool) (HandOff, bool) {
 
 // TakeBack gives a stream's writing back to Go after HandOff(true), with
 // the credit the page had left, which is the stream's from now on.
-func (c *Conn) TakeBack(credit uint32) {
-	c.mu.Lock()
-	c.credit = credit
-	c.mu.Unlock()
-	if credit > 0 {
-		signal(c.writable)
-	}
-}
+func (c *Conn) TakeBack(credit uint32) { c.putCredit(credit, false) }
