@@ -281,6 +281,9 @@ func (st *stream) writeLoop() {
 	if st.s.ext.credit {
 		share = 8
 	}
+	grantAt := max((credit+share-1)/share, 1) // packets written per grant
+	var batch [][]byte
+	var bufs net.Buffers
 	for {
 		st.mu.Lock()
 		if len(st.in) == 0 || st.aborted {
@@ -289,23 +292,45 @@ func (st *stream) writeLoop() {
 			st.drain()
 			return
 		}
-		msg := st.in[0]
-		st.in[0] = nil
-		st.in = st.in[1:]
+		// What has queued up goes out in one writev: a client ahead of
+		// the destination then costs a system call per batch, not per
+		// packet. A batch ends where the next grant is due, so grants
+		// come as often, and are as large, as with a write per packet.
+		k := len(st.in)
+		if st.consumed < grantAt {
+			k = min(k, int(grantAt-st.consumed))
+		}
+		batch = append(batch[:0], st.in[:k]...)
+		clear(st.in[:k])
+		st.in = st.in[k:]
 		st.mu.Unlock()
 
-		payload := msg[wisp.HeaderLen:]
 		var err error
-		if !st.s.throttle(st.s.up, len(payload)) {
-			err = net.ErrClosed
-		} else {
-			_, err = st.conn.Write(payload)
+		bufs = bufs[:0]
+		size := 0
+		for _, msg := range batch {
+			payload := msg[wisp.HeaderLen:]
+			if !st.s.throttle(st.s.up, len(payload)) {
+				err = net.ErrClosed
+				break
+			}
+			bufs = append(bufs, payload)
+			size += len(payload)
 		}
-		st.s.inBytes.Add(int64(-len(payload)))
-		st.s.h.stats.bufferedIn.Add(int64(-len(payload)))
-		st.s.h.stats.bytesUp.Add(uint64(len(payload)))
+		if err == nil {
+			parts := bufs // WriteTo consumes its slice
+			_, err = parts.WriteTo(st.conn)
+		}
+		clear(bufs)
+		for i, msg := range batch {
+			n := len(msg) - wisp.HeaderLen
+			st.s.inBytes.Add(int64(-n))
+			st.s.h.stats.bufferedIn.Add(int64(-n))
+			buffer.Put(msg)
+			batch[i] = nil
+		}
+		st.s.h.stats.bytesUp.Add(uint64(size))
 		st.active.Store(time.Now().UnixNano())
-		buffer.Put(msg)
 		if err != nil {
 			st.mu.Lock()
 			st.writing = false
@@ -329,9 +354,9 @@ func (st *stream) writeLoop() {
 		// loses nothing to a small grant, and an eighth keeps it sending
 		// where half the credit left it waiting for each CONTINUE.
 		st.mu.Lock()
-		st.consumed++
+		st.consumed += uint32(k)
 		var grant uint32
-		if st.consumed*share >= credit && !st.gone {
+		if st.consumed >= grantAt && !st.gone {
 			grant, st.consumed = st.consumed, 0
 		}
 		st.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,11 @@ import (
 
 // The benchmarks compare a stream through the bridge with raw loopback
 // TCP, in the same run, with 32 KiB writes.
+//
+// The bridge runs in the test process unless WASMNET_BENCH_BRIDGE names
+// one (ws://host:port/wisp/), such as bridge/cmd/bridge in a process of
+// its own, started with -allow 127.0.0.1/32 and WASMNET_RATE=0; the
+// destinations stay in the test process.
 
 const benchChunk = 32 << 10
 
@@ -55,8 +61,12 @@ func newBenchEnv(b *testing.B) benchEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { echo.Close() })
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
+	if u := os.Getenv("WASMNET_BENCH_BRIDGE"); u != "" {
+		url = u
+	}
 	return benchEnv{
-		bridge: "ws" + strings.TrimPrefix(srv.URL, "http") + "/",
+		bridge: url,
 		sink:   sink.Addr().String(),
 		source: source.Addr().String(),
 		echo:   echo.Addr().String(),

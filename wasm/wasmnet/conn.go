@@ -263,6 +263,18 @@ func (c *Conn) Write(b []byte) (int, error) {
 		if err != nil {
 			return n, c.opError("write", err)
 		}
+		if m := c.s.coalesce(c.id, b[:min(len(b), buffer.MaxPayload)]); m > 0 {
+			// The stream's last packet was still waiting for the
+			// WebSocket and took the bytes: no packet, so no credit.
+			if ok {
+				c.mu.Lock()
+				c.credit++
+				c.mu.Unlock()
+			}
+			n += m
+			b = b[m:]
+			continue
+		}
 		if !ok {
 			select {
 			case <-c.writable:

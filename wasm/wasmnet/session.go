@@ -2,6 +2,7 @@ package wasmnet
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -385,6 +386,33 @@ func (s *session) send(msg []byte, deadline, closed <-chan struct{}) error {
 		case <-s.done:
 		}
 	}
+}
+
+// coalesce appends what it can of p to the queue's last message if that
+// is a DATA packet of the stream, still waiting for the WebSocket, and
+// returns how many bytes it took. A writer that runs ahead of the
+// WebSocket then sends fewer and larger packets, up to buffer.MaxPayload,
+// which costs the bridge a system call less for each packet saved; a
+// writer that the WebSocket keeps up with finds the queue empty and sends
+// each write as it comes, without waiting for company.
+func (s *session) coalesce(id uint32, p []byte) int {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	if len(s.queue) == 0 || isClosed(s.done) {
+		return 0
+	}
+	last := s.queue[len(s.queue)-1]
+	if len(last) < wisp.HeaderLen || wisp.Type(last[0]) != wisp.TypeData ||
+		binary.LittleEndian.Uint32(last[1:wisp.HeaderLen]) != id {
+		return 0
+	}
+	n := min(len(p), cap(last)-len(last), buffer.MaxMessage-len(last), maxQueued-s.queued)
+	if n <= 0 {
+		return 0
+	}
+	s.queue[len(s.queue)-1] = append(last, p[:n]...)
+	s.queued += n
+	return n
 }
 
 // push appends to the queue; qmu is held.
