@@ -157,7 +157,8 @@ export interface Stats {
   streams: number;
   /** Bytes received from the bridge and not yet read. */
   recvBuffered: number;
-  /** Bytes waiting to be written to the bridge. */
+  /** Bytes waiting to be written to the bridge, in Go or held by the page's
+   * writes for a full packet. */
   sendQueued: number;
   /** Size of the Go runtime's WebAssembly memory, in bytes. */
   wasmMemory: number;

@@ -193,19 +193,28 @@ const DATA = 0x02;
 const CONTINUE = 0x03;
 const CLOSE = 0x04;
 const WINDOW = 0xf0;
-const MAX_PAYLOAD = 64 << 10; // the most DATA carries (internal/buffer.MaxPayload)
+// The page's DATA packets are at most 64 KiB in all, header included,
+// though the bridge takes 64 KiB of payload (internal/buffer.MaxPayload):
+// Chromium sends a message of up to 64 KiB as one WebSocket frame, and
+// cuts a larger one wherever its buffer to the network process happens to
+// end (services/network/websocket.cc), which cost an upload a quarter of
+// its pace in frames and reassembly.
+const PACKET = 64 << 10;
+const MAX_DATA = PACKET - HEADER;
+// soon runs f in a task of its own: at once, once the current task is done,
+// where the browser has scheduler.postTask; else after setTimeout's delay.
+const soon = globalThis.scheduler?.postTask ? (f) => scheduler.postTask(f) : (f) => setTimeout(f);
 globalThis.__wasmnetTap = (ws, toGo) => {
   // scratch frames the DATA packets of handed-over writes: send() copies
   // what it is given at once (as the WebSocket API says it must), so one
   // buffer serves every packet, and a write costs no allocation.
-  const scratch = new Uint8Array(HEADER + MAX_PAYLOAD);
+  const scratch = new Uint8Array(PACKET);
   const tap = {
     ws,
     streams: new Map(), // stream ID → Claim
     high: 1 << 20,
     progress: [],
     scratch,
-    scratchView: new DataView(scratch.buffer),
   };
   ws.onmessage = (ev) => {
     const data = ev.data; // an ArrayBuffer, or a string, which Go refuses
@@ -237,6 +246,7 @@ globalThis.__wasmnetTap = (ws, toGo) => {
 // wait early.
 async function room(tap) {
   for (let waited = false; ; waited = true) {
+    if (tap.ws.readyState !== WebSocket.OPEN) return; // its buffer never drains now
     const n = tap.ws.bufferedAmount;
     if (waited && n === 0) tap.high = Math.min(2 * tap.high, 8 << 20);
     else if (waited && n > (tap.high * 3) / 4) tap.high = Math.max(tap.high / 2, 256 << 10);
@@ -280,6 +290,9 @@ class Claim {
     this.adds = adds; // CONTINUE adds to the credit (the credit extension) rather than setting it
     this.over = false; // no more writes here: the stream or the session ended, or closeWrite
     this.waiting = []; // resolve functions of writes waiting for credit
+    this.own = null; // the stream's own packet buffer, once it held a partial packet
+    this.held = 0; // bytes of a partial packet held in own, not yet sent
+    this.soon = false; // a task will send the held packet
     tap.streams.set(stream, this);
     claims.set(id, this);
   }
@@ -311,31 +324,113 @@ class Claim {
   }
 
   // write sends data as DATA packets, as Go's Conn.Write would: within the
-  // credit, and while the WebSocket has room. It resolves once the last
-  // packet is in the WebSocket's buffer. What the stream cannot take any
-  // more goes to Go, which fails it as the stream failed.
+  // credit, and while the WebSocket has room. What the stream cannot take
+  // any more goes to Go, which fails it as the stream failed.
+  //
+  // Packets are full: a write of a burst (one that fills a packet, or
+  // follows one whose end is still held) keeps its last, partial packet
+  // for the next write to fill, until the current task ends (hold).
+  // A lone small write goes at once.
+  //
+  // It resolves once its data is framed and the stream could take more at
+  // once: so a page that waits for each write (a WritableStream's sink
+  // writes one chunk at a time) hands over the next chunk when it can be
+  // framed straight from the page's buffer. Only a write that has to wait
+  // first keeps a copy, as the page may reuse its buffer once it has
+  // called write(); copying every chunk, a 64 KiB allocation each, cost an
+  // upload a quarter of the renderer's time.
   async write(data) {
     let b = bytes(data);
+    const burst = this.held > 0 || b.length >= MAX_DATA;
     for (let copied = false; b.length > 0; ) {
-      if (this.over || claims.get(this.id) !== this || this.tap.ws.readyState !== WebSocket.OPEN) {
+      if (this.gone()) {
+        this.held = 0; // lost with the stream, as Go's write will report
         return call(() => this.api.write(this.id, b));
       }
-      if (this.credit === 0 || this.tap.ws.bufferedAmount >= this.tap.high) {
+      const n = Math.min(b.length, MAX_DATA - this.held);
+      if (burst && n === b.length && this.held + n < MAX_DATA) {
+        this.hold(b);
+        break;
+      }
+      if (!this.ready()) {
         if (!copied) {
-          b = b.slice(); // the page may reuse its buffer once write() returns
+          b = b.slice();
           copied = true;
         }
-        await (this.credit === 0 ? new Promise((resolve) => this.waiting.push(resolve)) : room(this.tap));
+        await this.room();
         continue;
       }
-      const n = Math.min(b.length, MAX_PAYLOAD);
-      const p = this.tap.scratch;
-      p[0] = DATA;
-      this.tap.scratchView.setUint32(1, this.stream, true);
-      p.set(n === b.length ? b : b.subarray(0, n), HEADER);
-      this.tap.ws.send(p.subarray(0, HEADER + n));
-      this.credit--;
+      this.frame().set(n === b.length ? b : b.subarray(0, n), HEADER + this.held);
+      this.held += n;
+      this.send();
       b = b.subarray(n);
+    }
+    if (!this.ready() && !this.gone()) await this.room();
+  }
+
+  // gone reports whether the page can no longer send on the stream.
+  gone() {
+    return this.over || claims.get(this.id) !== this || this.tap.ws.readyState !== WebSocket.OPEN;
+  }
+
+  // ready reports whether a DATA packet may go now.
+  ready() {
+    return this.credit > 0 && this.tap.ws.bufferedAmount < this.tap.high;
+  }
+
+  // room waits for credit, or for room in the WebSocket's buffer; or until
+  // the stream or the session ends.
+  room() {
+    return this.credit === 0 ? new Promise((resolve) => this.waiting.push(resolve)) : room(this.tap);
+  }
+
+  // frame is the buffer the next packet is framed in: the tap's scratch,
+  // or the stream's own once it has held a partial packet.
+  frame() {
+    return this.own ?? this.tap.scratch;
+  }
+
+  // hold keeps b, which does not fill the packet, for the next write, or
+  // for a task of its own.
+  hold(b) {
+    (this.own ??= new Uint8Array(PACKET)).set(b, HEADER + this.held);
+    this.held += b.length;
+    if (!this.soon) {
+      this.soon = true;
+      soon(() => {
+        this.soon = false;
+        this.flush();
+      });
+    }
+  }
+
+  // send sends the framed packet.
+  send() {
+    const f = this.frame();
+    f[0] = DATA;
+    f[1] = this.stream & 0xff;
+    f[2] = (this.stream >>> 8) & 0xff;
+    f[3] = (this.stream >>> 16) & 0xff;
+    f[4] = this.stream >>> 24;
+    this.tap.ws.send(f.subarray(0, HEADER + this.held));
+    this.held = 0;
+    this.credit--;
+  }
+
+  // flush sends the held packet, once it may go. With now, it goes at once
+  // if the stream has credit, however full the WebSocket's buffer is.
+  async flush(now = false) {
+    while (this.held > 0) {
+      if (this.gone()) {
+        this.held = 0;
+        return;
+      }
+      if (this.credit > 0 && (now || this.ready())) {
+        this.send();
+        return;
+      }
+      if (now) return;
+      await this.room();
     }
   }
 
@@ -382,6 +477,7 @@ class Claim {
   // never read, goes back to the bridge first, so that Go starts with the
   // whole window, and so does the credit the page has left.
   release(grant = false) {
+    this.flush(true);
     if (grant) {
       this.owed += this.unread;
       this.unread = 0;
@@ -449,12 +545,14 @@ function runtime(api, memory) {
         const claim = claims.get(id);
         return claim?.writes ? claim.write(data) : call(() => api.write(id, data));
       },
-      closeWrite: () => {
+      closeWrite: async () => {
+        await claims.get(id)?.flush();
         claims.get(id)?.end(); // FIN goes after what was sent, and writes after it fail
         return call(() => api.closeWrite(id));
       },
-      startTls: (tls) => {
+      startTls: async (tls) => {
         forget();
+        await claims.get(id)?.flush();
         claims.get(id)?.release(true); // TLS reads the stream in Go from here on
         return call(() => api.startTls(id, tls)).then(socket);
       },
@@ -481,7 +579,10 @@ function runtime(api, memory) {
     listen: (host, port) => call(() => api.listen(host, port)).then(listener),
     stats: () =>
       call(() => api.stats()).then((s) => {
-        for (const claim of claims.values()) s.recvBuffered += claim.unread;
+        for (const claim of claims.values()) {
+          s.recvBuffered += claim.unread;
+          s.sendQueued += claim.held;
+        }
         return { ...s, wasmMemory: memory.buffer.byteLength };
       }),
   });

@@ -263,7 +263,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		if err != nil {
 			return n, c.opError("write", err)
 		}
-		if m := c.s.coalesce(c.id, b[:min(len(b), buffer.MaxPayload)]); m > 0 {
+		if m := c.s.coalesce(c.id, b[:min(len(b), maxData)]); m > 0 {
 			// The stream's last packet was still waiting for the
 			// WebSocket and took the bytes: no packet, so no credit.
 			if ok {
@@ -284,7 +284,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 			continue
 		}
 
-		size := min(len(b), buffer.MaxPayload)
+		size := min(len(b), maxData)
 		msg := buffer.Get(wisp.HeaderLen + size)
 		wisp.PutHeader(msg, wisp.TypeData, c.id)
 		copy(msg[wisp.HeaderLen:], b[:size])

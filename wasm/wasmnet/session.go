@@ -391,7 +391,7 @@ func (s *session) send(msg []byte, deadline, closed <-chan struct{}) error {
 // coalesce appends what it can of p to the queue's last message if that
 // is a DATA packet of the stream, still waiting for the WebSocket, and
 // returns how many bytes it took. A writer that runs ahead of the
-// WebSocket then sends fewer and larger packets, up to buffer.MaxPayload,
+// WebSocket then sends fewer and larger packets, up to maxMessage,
 // which costs the bridge a system call less for each packet saved; a
 // writer that the WebSocket keeps up with finds the queue empty and sends
 // each write as it comes, without waiting for company.
@@ -406,7 +406,7 @@ func (s *session) coalesce(id uint32, p []byte) int {
 		binary.LittleEndian.Uint32(last[1:wisp.HeaderLen]) != id {
 		return 0
 	}
-	n := min(len(p), cap(last)-len(last), buffer.MaxMessage-len(last), maxQueued-s.queued)
+	n := min(len(p), cap(last)-len(last), maxMessage-len(last), maxQueued-s.queued)
 	if n <= 0 {
 		return 0
 	}

@@ -1,5 +1,7 @@
 package wasmnet
 
+import "github.com/wasmnet/wasmnet/wisp"
+
 // transport carries whole Wisp packets between a session and the bridge:
 // one binary WebSocket message per packet. There are three: the browser's
 // WebSocket (GOOS=js), a framed stdio pipe to the wazero host
@@ -24,6 +26,10 @@ type transport interface {
 	// before it, then the closing handshake ends the connection.
 	Shutdown() error
 }
+
+// maxData is the most a DATA packet of the session carries: maxMessage,
+// which each transport sets, less the header.
+const maxData = maxMessage - wisp.HeaderLen
 
 // subprotocol is offered to the bridge. wisp-js, like the wasmnet bridge,
 // speaks Wisp v2 only to a client that offers a subprotocol.

@@ -12,6 +12,13 @@ import (
 	"github.com/wasmnet/wasmnet/wasm/internal/webapi"
 )
 
+// maxMessage is the largest DATA packet the session sends, header
+// included: 64 KiB, rather than buffer.MaxMessage, as Chromium sends a
+// message of up to 64 KiB as one WebSocket frame and cuts a larger one
+// wherever its buffer to the network process ends (js/wasmnet.js frames
+// the page's writes to the same size).
+const maxMessage = 64 << 10
+
 // jsTransport is the JavaScript WebSocket of a browser, a Worker or
 // Node.js.
 type jsTransport struct {

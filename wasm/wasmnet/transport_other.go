@@ -12,6 +12,10 @@ import (
 	"github.com/wasmnet/wasmnet/internal/wsmsg"
 )
 
+// maxMessage is the largest DATA packet the session sends, header
+// included.
+const maxMessage = buffer.MaxMessage
+
 // wsTransport is a native WebSocket, for tests and for native programs.
 type wsTransport struct {
 	c    *websocket.Conn

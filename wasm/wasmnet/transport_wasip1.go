@@ -26,6 +26,10 @@ func init() {
 	}
 }
 
+// maxMessage is the largest DATA packet the session sends, header
+// included.
+const maxMessage = buffer.MaxMessage
+
 var (
 	hostOnce sync.Once
 	host     *hostPipe

@@ -89,3 +89,41 @@ export async function writesThenTls({ host, starttlsPort, ca, serverName }) {
   await tls.close();
   return { handedOff: Boolean(handedOff), greeting, echoed, intact };
 }
+
+// heldTail writes through the handed-over writes in pieces that end in
+// part of a packet, which the runtime holds for a next write that does not
+// come: each piece must still be echoed whole, the held end sent by a task
+// of its own, before anything else is written.
+export async function heldTail({ host, echoPort }) {
+  const runtime = await load();
+  const raw = await runtime.dial(host, echoPort);
+  let got = [];
+  let want = 0;
+  let arrived;
+  const take = (chunk) => {
+    if (!(chunk instanceof Uint8Array)) return false;
+    got.push(chunk.slice());
+    raw.consumed(chunk.byteLength);
+    want -= chunk.byteLength;
+    if (want <= 0) arrived();
+    return true;
+  };
+  const handedOff = raw.pipe(take, { writes: true });
+  const echoed = [];
+  for (const size of [100000, 2 * 65531 + 7, 1]) {
+    const piece = new Uint8Array(size).map((_, i) => (i * 13 + size) % 251);
+    const back = new Promise((resolve) => (arrived = resolve));
+    want = size;
+    got = [];
+    await raw.write(piece);
+    // Not a timing: a bound on a wait that fails if the held part never goes.
+    await Promise.race([back, new Promise((r) => setTimeout(r, 10000))]);
+    const all = new Uint8Array(got.reduce((n, c) => n + c.length, 0));
+    got.reduce((off, c) => (all.set(c, off), off + c.length), 0);
+    echoed.push({ size, echoed: all.length, intact: all.length === size && all.every((v, i) => v === piece[i]) });
+    if (all.length < size) break;
+  }
+  await raw.closeWrite();
+  await raw.close();
+  return { handedOff: Boolean(handedOff), echoed };
+}
