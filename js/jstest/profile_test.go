@@ -58,9 +58,17 @@ func TestProfile(t *testing.T) {
 	mibps := func(r result) float64 { return float64(r.Bytes) / (1 << 20) / (r.MS / 1000) }
 	// Unprofiled runs first, interleaved, for figures to compare within
 	// the run: each TCPSocket transfer against a plain WebSocket's.
+	perThread := os.Getenv("PROFILE_THREADS") != ""
 	rates := map[string][]float64{}
 	thr := map[string]map[string]float64{}
 	cpu := map[string][2]float64{} // seconds of CPU: this process (bridge, servers), and Chromium's
+	// One round to warm up, not counted: V8 compiles the hot wasm and
+	// JavaScript in the background during the first transfers of a fresh
+	// page, and counting that made the first part, tcpDown, look twice as
+	// costly per MiB as it is.
+	for _, part := range []string{"tcpDown", "wsDown", "tcpUp", "wsUp"} {
+		do(part, e.with("size", size))
+	}
 	for range 5 {
 		for _, part := range []string{"tcpDown", "wsDown", "tcpUp", "wsUp"} {
 			cfg := e.with("size", size)
@@ -68,10 +76,10 @@ func TestProfile(t *testing.T) {
 				cfg["receiveBufferSize"], _ = strconv.Atoi(v)
 			}
 			self0, kids0 := cpuTimes()
-			th0 := threadTimes()
+			th0 := threadTimes(perThread)
 			rates[part] = append(rates[part], mibps(do(part, cfg)))
 			self1, kids1 := cpuTimes()
-			th1 := threadTimes()
+			th1 := threadTimes(perThread)
 			if thr[part] == nil {
 				thr[part] = map[string]float64{}
 			}
@@ -94,7 +102,7 @@ func TestProfile(t *testing.T) {
 			c := cpu[part]
 			mib := float64(5*size) / (1 << 20)
 			t.Logf("%s CPU per MiB: %.1f ms in the test process (bridge, servers), %.1f ms in Chromium", part, 1000*c[0]/mib, 1000*c[1]/mib)
-			if os.Getenv("PROFILE_THREADS") != "" {
+			if perThread {
 				type kv struct {
 					k string
 					v float64
@@ -262,9 +270,13 @@ func cpuTimes() (self, kids float64) {
 }
 
 // threadTimes returns CPU seconds by process type and thread name, for
-// Chromium's processes (descendants of this one) and this process.
-func threadTimes() map[string]float64 {
+// Chromium's processes (descendants of this one) and this process; none
+// unless on.
+func threadTimes(on bool) map[string]float64 {
 	out := map[string]float64{}
+	if !on {
+		return out // reading every thread's stat costs the test process CPU, which the figures count
+	}
 	me := strconv.Itoa(os.Getpid())
 	ents, _ := os.ReadDir("/proc")
 	parent := map[string]string{}
