@@ -292,7 +292,7 @@ class Claim {
     this.waiting = []; // resolve functions of writes waiting for credit
     this.own = null; // the stream's own packet buffer, once it held a partial packet
     this.held = 0; // bytes of a partial packet held in own, not yet sent
-    this.soon = false; // a task will send the held packet
+    this.flushSoon = false; // a task of its own will send the held packet
     tap.streams.set(stream, this);
     claims.set(id, this);
   }
@@ -395,10 +395,10 @@ class Claim {
   hold(b) {
     (this.own ??= new Uint8Array(PACKET)).set(b, HEADER + this.held);
     this.held += b.length;
-    if (!this.soon) {
-      this.soon = true;
+    if (!this.flushSoon) {
+      this.flushSoon = true;
       soon(() => {
-        this.soon = false;
+        this.flushSoon = false;
         this.flush();
       });
     }
@@ -417,21 +417,14 @@ class Claim {
     this.credit--;
   }
 
-  // flush sends the held packet, once it may go. With now, it goes at once
-  // if the stream has credit, however full the WebSocket's buffer is.
-  async flush(now = false) {
-    while (this.held > 0) {
-      if (this.gone()) {
-        this.held = 0;
-        return;
-      }
-      if (this.credit > 0 && (now || this.ready())) {
-        this.send();
-        return;
-      }
-      if (now) return;
-      await this.room();
+  // flush sends the held packet once it may go; a stream that ends first
+  // loses it.
+  async flush() {
+    while (this.held > 0 && !this.gone()) {
+      if (this.ready()) this.send();
+      else await this.room();
     }
+    this.held = 0;
   }
 
   // data takes a DATA payload off the WebSocket.
@@ -477,7 +470,10 @@ class Claim {
   // never read, goes back to the bridge first, so that Go starts with the
   // whole window, and so does the credit the page has left.
   release(grant = false) {
-    this.flush(true);
+    // The held packet goes now if it has credit, however full the
+    // WebSocket's buffer is: there is no later for it.
+    if (this.held > 0 && this.credit > 0 && !this.gone()) this.send();
+    this.held = 0;
     if (grant) {
       this.owed += this.unread;
       this.unread = 0;

@@ -66,11 +66,12 @@ func TestProfile(t *testing.T) {
 	// JavaScript in the background during the first transfers of a fresh
 	// page, and counting that made the first part, tcpDown, look twice as
 	// costly per MiB as it is.
-	for _, part := range []string{"tcpDown", "wsDown", "tcpUp", "wsUp"} {
+	rounds := []string{"tcpDown", "wsDown", "tcpUp", "wsUp"}
+	for _, part := range rounds {
 		do(part, e.with("size", size))
 	}
 	for range 5 {
-		for _, part := range []string{"tcpDown", "wsDown", "tcpUp", "wsUp"} {
+		for _, part := range rounds {
 			cfg := e.with("size", size)
 			if v := os.Getenv("PROFILE_RBS"); v != "" {
 				cfg["receiveBufferSize"], _ = strconv.Atoi(v)
