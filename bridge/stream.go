@@ -417,13 +417,21 @@ func (st *stream) grant(n int) {
 // against the stream's buffer, and for a client without flow control they
 // return to the window.
 func (st *stream) sent(n int) {
+	limit := st.s.h.cfg.StreamBuffer
 	st.mu.Lock()
+	// Wake the reader only if this may be what it waits for: a wake per
+	// packet while it waits for the client's window cost a trip through
+	// the scheduler for nothing.
+	woke := limit > 0 && st.unsent >= limit
 	st.unsent -= n
 	if !st.s.ext.window {
 		st.window = min(st.window+n, 1<<30)
+		woke = true
 	}
 	st.mu.Unlock()
-	wake(st.windowCh)
+	if woke {
+		wake(st.windowCh)
+	}
 }
 
 // idleSince is when data last moved on the stream.

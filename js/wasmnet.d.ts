@@ -22,7 +22,8 @@ export interface LoadOptions {
 export interface DialOptions {
   /** Receive window of the stream, in bytes: how much the bridge may send
    * ahead of reads. Rounded up to a power of two from 16 KiB to 16 MiB;
-   * each distinct size has its own WebSocket to the bridge. */
+   * 2 MiB by default; each distinct size has its own WebSocket to the
+   * bridge. */
   receiveBufferSize?: number;
   /** Run TLS (crypto/tls, inside WebAssembly) before resolving. */
   tls?: TLSOptions;

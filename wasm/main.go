@@ -24,7 +24,7 @@ import (
 )
 
 func main() {
-	if err := jsapi.Register(&wasmnet.Dialer{Window: jsapi.PageWindow}); err != nil {
+	if err := jsapi.Register(&wasmnet.Dialer{}); err != nil {
 		fmt.Fprintln(os.Stderr, "wasmnet:", err)
 		os.Exit(1)
 	}

@@ -38,14 +38,15 @@ import (
 	"github.com/wasmnet/wasmnet/internal/exampletest"
 	"github.com/wasmnet/wasmnet/internal/services"
 	"github.com/wasmnet/wasmnet/internal/webserve"
+	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
 
 // serverName is the name on the TLS servers' certificate.
 const serverName = "tls.wasmnet.test"
 
 // pageWindow is the receive window of a page's socket that does not ask
-// for one: jsapi.PageWindow, which this package cannot import.
-const pageWindow = 512 << 10
+// for one.
+const pageWindow = wasmnet.DefaultWindow
 
 // env is what the checks talk to: a web server that serves the repository
 // and a bridge, and the services behind the bridge.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -27,6 +28,12 @@ var profileDir = flag.String("profile", "", "profile the page's bulk transfers w
 // functions carry their Go names). It asserts nothing.
 //
 //	go test ./js/jstest -run Profile -profile /tmp/prof -v
+//
+// In the environment, PROFILE_PARTS names the parts to profile in
+// Chromium (a space: none), PROFILE_THREADS=1 counts CPU per thread of
+// every process, PROFILE_RBS sets the sockets' receiveBufferSize, and
+// PROFILE_GO=PART profiles this process (the bridge, the servers) in each
+// counted round of that part (go tool pprof -top DIR/go-PART-*.pprof).
 func TestProfile(t *testing.T) {
 	if *profileDir == "" {
 		t.Skip("profiles are taken on request: go test ./js/jstest -run Profile -profile DIR -v")
@@ -78,7 +85,9 @@ func TestProfile(t *testing.T) {
 			}
 			self0, kids0 := cpuTimes()
 			th0 := threadTimes(perThread)
+			stop := goProfile(t, part, len(rates[part]))
 			rates[part] = append(rates[part], mibps(do(part, cfg)))
+			stop()
 			self1, kids1 := cpuTimes()
 			th1 := threadTimes(perThread)
 			if thr[part] == nil {
@@ -156,6 +165,26 @@ func TestProfile(t *testing.T) {
 		t.Logf("%s: %d bytes in %.0f ms (%.1f MiB/s); profile in %s", part, r.Bytes, r.MS, float64(r.Bytes)/(1<<20)/(r.MS/1000), file)
 		t.Logf("stats after: %v", r.Stats)
 		logProfile(t, p, float64(r.Bytes)/(1<<20))
+	}
+}
+
+// goProfile profiles this process (the bridge and the servers) during
+// round i of part, when PROFILE_GO names the part, into the -profile
+// folder as go-PART-I.pprof; go tool pprof takes them all at once.
+func goProfile(t *testing.T, part string, i int) (stop func()) {
+	if os.Getenv("PROFILE_GO") != part {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(*profileDir, fmt.Sprintf("go-%s-%d.pprof", part, i)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 

@@ -369,7 +369,9 @@ const checks = {
     const mid = { sent: await sent(), stats: await runtime.stats(), heap: heap() };
     await new Promise((r) => setTimeout(r, pause / 2));
     const end = { sent: await sent(), stats: await runtime.stats(), heap: heap() };
-    await consume(after);
+    // Read what was in flight, then after bytes more, which the server
+    // can only have sent once the page read again.
+    await consume(end.sent - base - offset + after);
     const resumed = { sent: await sent(), read: offset };
     reader.releaseLock();
     writer.releaseLock();

@@ -121,12 +121,6 @@ func (a *api) stats([]safejs.Value) (any, error) {
 	})
 }
 
-// PageWindow is the receive window of a socket that does not ask for one
-// (receiveBufferSize). It is smaller than wasmnet.DefaultWindow: a page
-// pays a window per socket that stops reading, and a larger one did not
-// make a page's sockets faster (go test ./js/jstest -run Figures -figures).
-const PageWindow = 512 << 10
-
 // Receive windows that a socket may ask for, through receiveBufferSize.
 const (
 	minWindow = 16 << 10
