@@ -123,6 +123,29 @@ export async function heldTail({ host, echoPort }) {
     echoed.push({ size, echoed: all.length, intact: all.length === size && all.every((v, i) => v === piece[i]) });
     if (all.length < size) break;
   }
+  // A burst of writes of every size, from views at every kind of offset,
+  // each resolved before the next as a WritableStream's sink does: the held
+  // part of one packet is moved into line with the next write's bytes
+  // where it is the smaller (Claim.place), and stays put where it is not.
+  const source = new Uint8Array(1 << 20).map((_, i) => (i * 31 + 7) % 253);
+  const cuts = [70000, 3, 65531, 4097, 100, 200000, 1, 65530, 9, 4096, 131072, 77];
+  const offsets = [1, 4095, 0, 5, 8, 4101, 13, 64, 2, 4096, 3, 31];
+  const total = cuts.reduce((n, c) => n + c, 0);
+  const back = new Promise((resolve) => (arrived = resolve));
+  want = total;
+  got = [];
+  const sent = new Uint8Array(total);
+  let at = 0;
+  for (const [i, n] of cuts.entries()) {
+    const view = source.subarray(offsets[i], offsets[i] + n);
+    sent.set(view, at);
+    at += n;
+    await raw.write(view);
+  }
+  await Promise.race([back, new Promise((r) => setTimeout(r, 10000))]);
+  const all = new Uint8Array(got.reduce((n, c) => n + c.length, 0));
+  got.reduce((off, c) => (all.set(c, off), off + c.length), 0);
+  echoed.push({ size: total, echoed: all.length, intact: all.length === total && all.every((v, i) => v === sent[i]) });
   await raw.closeWrite();
   await raw.close();
   return { handedOff: Boolean(handedOff), echoed };
