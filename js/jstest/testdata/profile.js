@@ -1,6 +1,8 @@
 // profile.js: the bulk transfers that profile_test.go profiles, one at a
 // time, on the page: tcpDown reads size bytes from the source, tcpUp writes
-// size bytes to the sink. Each resolves to {bytes, ms}.
+// size bytes to the sink, tlsEcho echoes a quarter of size through TLS (Go's
+// crypto/tls in wasm; PROFILE_PARTS=tlsEcho), and wsDown and wsUp do what
+// the first two do over a plain WebSocket. Each resolves to {bytes, ms}.
 import { load, TCPSocket } from "/js/index.js";
 
 async function stats() {
@@ -121,4 +123,37 @@ export async function sendCost({ wsURL, size }) {
   const ms = performance.now() - t0;
   ws.close();
   return { bytes: n, ms, stats: { sends, sendMs } };
+}
+
+// tlsEcho echoes size / 4 bytes through a TCPSocket with TLS: Go does the
+// crypto both ways.
+export async function tlsEcho({ host, tlsPort, ca, serverName, size }) {
+  const total = size / 4;
+  const socket = new TCPSocket(host, tlsPort, { secureTransport: "on", expectedServerHostname: serverName, caCerts: ca });
+  const { readable, writable } = await socket.opened;
+  const writer = writable.getWriter();
+  const reader = readable.getReader();
+  const chunk = new Uint8Array(64 << 10);
+  const t0 = performance.now();
+  const reading = (async () => {
+    let n = 0;
+    while (n < total) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      n += value.length;
+    }
+    return n;
+  })();
+  for (let sent = 0; sent < total; sent += chunk.length) {
+    await writer.ready;
+    writer.write(chunk);
+  }
+  const n = await reading;
+  const ms = performance.now() - t0;
+  await writer.close();
+  await reader.read();
+  reader.releaseLock();
+  writer.releaseLock();
+  await socket.closed;
+  return { bytes: n, ms, stats: await stats() };
 }
