@@ -22,7 +22,7 @@ import (
 
 var profileDir = flag.String("profile", "", "profile the page's bulk transfers with the DevTools CPU profiler and write .cpuprofile files (which DevTools opens) to this folder")
 
-// TestProfile is a tool, not a test: it runs testdata/profile.js's
+// TestProfile is a tool, not a test: it runs testdata/transfers.js's
 // transfers on a page under the DevTools CPU profiler, writes each profile
 // to the -profile folder and logs where the time went, by function (wasm
 // functions carry their Go names). It asserts nothing.
@@ -51,7 +51,7 @@ func TestProfile(t *testing.T) {
 	}
 	do := func(part string, cfg map[string]any) result {
 		c, _ := json.Marshal(cfg)
-		expr := fmt.Sprintf(`import("/js/jstest/testdata/profile.js").then((m) => m[%q](%s))`, part, c)
+		expr := fmt.Sprintf(`import("/js/jstest/testdata/transfers.js").then((m) => m[%q](%s))`, part, c)
 		raw, err := chromedp.Run(ctx, chromedp.Evaluate[json.RawMessage](expr, chromedp.EvalAwaitPromise))
 		if err != nil {
 			t.Fatal(err)

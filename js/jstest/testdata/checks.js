@@ -3,6 +3,7 @@
 // the CA, URLs) and returns what it saw, for Go to judge; expected errors
 // are returned, not thrown.
 import { load, TCPServerSocket, TCPSocket, UDPSocket } from "/js/index.js";
+import * as transfers from "./transfers.js";
 
 /** Runs check name and resolves to {ok: result} or {error}. */
 export async function run(name, cfg) {
@@ -789,120 +790,15 @@ const checks = {
   },
 
   // throughput measures a TCPSocket and a plain WebSocket to the same
-  // host, both ways, for the figures; it asserts nothing.
-  async throughput({ host, sourcePort, sinkPort, wsURL, size, tlsPort, ca, serverName }) {
-    const rate = (ms, bytes = size) => Math.round((bytes / (1 << 20) / (ms / 1000)) * 10) / 10;
+  // host, both ways, and a TLS echo, for the figures (transfers.js); it
+  // asserts nothing. tlsEcho's bytes are four times what it echoed, so
+  // that every part moves size bytes; its rate counts them one way.
+  async throughput(cfg) {
+    const rate = (ms, bytes) => Math.round((bytes / (1 << 20) / (ms / 1000)) * 10) / 10;
     const out = {};
-
-    // TCPSocket download: the source sends size bytes.
-    {
-      const socket = new TCPSocket(host, sourcePort);
-      const { readable, writable } = await socket.opened;
-      const writer = writable.getWriter();
-      const count = new DataView(new ArrayBuffer(8));
-      count.setBigUint64(0, BigInt(size));
-      const t0 = performance.now();
-      await writer.write(count.buffer);
-      const reader = readable.getReader();
-      let n = 0;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        n += value.length;
-      }
-      out.tcpDown = { bytes: n, mibps: rate(performance.now() - t0) };
-      await writer.close();
-      reader.releaseLock();
-      writer.releaseLock();
-      await socket.closed;
-    }
-    // TCPSocket upload: the sink counts until EOF and answers the count.
-    {
-      const socket = new TCPSocket(host, sinkPort);
-      const { readable, writable } = await socket.opened;
-      const writer = writable.getWriter();
-      const chunk = new Uint8Array(64 << 10);
-      const t0 = performance.now();
-      for (let sent = 0; sent < size; sent += chunk.length) {
-        await writer.ready;
-        writer.write(chunk);
-      }
-      await writer.close();
-      const reader = readable.getReader();
-      const answer = await readN(reader, 8);
-      out.tcpUp = { bytes: Number(new DataView(answer.buffer).getBigUint64(0)), mibps: rate(performance.now() - t0) };
-      await reader.read(); // the end, so that the socket closes
-      reader.releaseLock();
-      writer.releaseLock();
-      await socket.closed;
-    }
-    // WebSocket download: the server sends size bytes in 64 KiB messages.
-    {
-      const ws = new WebSocket(`${wsURL}/source?n=${size}`);
-      ws.binaryType = "arraybuffer";
-      const t0 = performance.now();
-      const n = await new Promise((resolve, reject) => {
-        let n = 0;
-        ws.onmessage = (ev) => {
-          n += ev.data.byteLength;
-          if (n >= size) resolve(n);
-        };
-        ws.onerror = () => reject(new Error("websocket failed"));
-      });
-      out.wsDown = { bytes: n, mibps: rate(performance.now() - t0) };
-      ws.close();
-    }
-    // WebSocket upload: the server counts and answers once it has size.
-    {
-      const ws = new WebSocket(`${wsURL}/sink?n=${size}`);
-      ws.binaryType = "arraybuffer";
-      await new Promise((resolve, reject) => {
-        ws.onopen = resolve;
-        ws.onerror = () => reject(new Error("websocket failed"));
-      });
-      const chunk = new Uint8Array(64 << 10);
-      const t0 = performance.now();
-      const answered = new Promise((resolve) => {
-        ws.onmessage = (ev) => resolve(Number(ev.data)); // a text message
-      });
-      for (let sent = 0; sent < size; sent += chunk.length) {
-        while (ws.bufferedAmount > 4 << 20) await new Promise((r) => setTimeout(r, 1));
-        ws.send(chunk);
-      }
-      const n = await answered;
-      out.wsUp = { bytes: n, mibps: rate(performance.now() - t0) };
-      ws.close();
-    }
-    // TCPSocket with TLS, a quarter of size echoed: Go does the crypto
-    // both ways, and the figure counts the bytes one way.
-    {
-      const tlsSize = size / 4;
-      const socket = new TCPSocket(host, tlsPort, { secureTransport: "on", expectedServerHostname: serverName, caCerts: ca });
-      const { readable, writable } = await socket.opened;
-      const writer = writable.getWriter();
-      const reader = readable.getReader();
-      const chunk = new Uint8Array(64 << 10);
-      const t0 = performance.now();
-      const reading = (async () => {
-        let n = 0;
-        while (n < tlsSize) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          n += value.length;
-        }
-        return n;
-      })();
-      for (let sent = 0; sent < tlsSize; sent += chunk.length) {
-        await writer.ready;
-        writer.write(chunk);
-      }
-      const n = await reading;
-      out.tlsEcho = { bytes: n * 4, mibps: rate(performance.now() - t0, n) };
-      await writer.close();
-      await reader.read(); // the end, so that the socket closes
-      reader.releaseLock();
-      writer.releaseLock();
-      await socket.closed;
+    for (const part of ["tcpDown", "tcpUp", "wsDown", "wsUp", "tlsEcho"]) {
+      const { bytes, ms } = await transfers[part](cfg);
+      out[part] = { bytes: part === "tlsEcho" ? bytes * 4 : bytes, mibps: rate(ms, bytes) };
     }
     return out;
   },

@@ -1,12 +1,40 @@
-// profile.js: the bulk transfers that profile_test.go profiles, one at a
-// time, on the page: tcpDown reads size bytes from the source, tcpUp writes
-// size bytes to the sink, tlsEcho echoes a quarter of size through TLS (Go's
-// crypto/tls in wasm; PROFILE_PARTS=tlsEcho), and wsDown and wsUp do what
-// the first two do over a plain WebSocket. Each resolves to {bytes, ms}.
+// transfers.js: the bulk transfers that TestFigures measures (through
+// checks.js's throughput, on the page and in a Worker) and TestProfile
+// profiles, one at a time. Each resolves to {bytes, ms, stats}: what
+// arrived, how long it took, and the runtime's stats() afterwards.
+//
+//   tcpDown: a TCPSocket reads size bytes from the source;
+//   tcpUp:   a TCPSocket writes size bytes to the sink, which answers its count;
+//   wsDown:  a plain WebSocket to the same host reads size bytes;
+//   wsUp:    a plain WebSocket writes size bytes, and the server answers its count;
+//   tlsEcho: a TCPSocket with TLS echoes a quarter of size (Go's crypto/tls
+//            in wasm, both ways); bytes is what came back;
+//   sendCost: times small ws.send calls during a download (SENDCOST=1).
 import { load, TCPSocket } from "/js/index.js";
 
 async function stats() {
   return (await load()).stats();
+}
+
+// readAll reads reader to its end, or until it has n bytes, and returns
+// how many it read.
+async function readAll(reader, n = Infinity) {
+  let got = 0;
+  while (got < n) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    got += value.length;
+  }
+  return got;
+}
+
+// writeAll writes size bytes in 64 KiB chunks, as fast as writer takes them.
+async function writeAll(writer, size) {
+  const chunk = new Uint8Array(64 << 10);
+  for (let sent = 0; sent < size; sent += chunk.length) {
+    await writer.ready;
+    writer.write(chunk);
+  }
 }
 
 export async function tcpDown({ host, sourcePort, size, receiveBufferSize }) {
@@ -18,53 +46,44 @@ export async function tcpDown({ host, sourcePort, size, receiveBufferSize }) {
   const t0 = performance.now();
   await writer.write(count.buffer);
   const reader = readable.getReader();
-  let n = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    n += value.length;
-  }
+  const bytes = await readAll(reader);
   const ms = performance.now() - t0;
   await writer.close();
   reader.releaseLock();
   writer.releaseLock();
   await socket.closed;
-  return { bytes: n, ms, stats: await stats() };
+  return { bytes, ms, stats: await stats() };
 }
 
 export async function tcpUp({ host, sinkPort, size }) {
   const socket = new TCPSocket(host, sinkPort);
   const { readable, writable } = await socket.opened;
   const writer = writable.getWriter();
-  const chunk = new Uint8Array(64 << 10);
   const t0 = performance.now();
-  for (let sent = 0; sent < size; sent += chunk.length) {
-    await writer.ready;
-    writer.write(chunk);
-  }
+  await writeAll(writer, size);
   await writer.close();
+  // The sink answers the count it read, as 8 bytes, once the writes end.
   const reader = readable.getReader();
-  const chunks = [];
-  let got = 0;
-  while (got < 8) {
+  const answer = new Uint8Array(8);
+  for (let got = 0; got < 8; ) {
     const { value, done } = await reader.read();
-    if (done) break;
-    chunks.push(value);
+    if (done) throw new Error("the sink closed without its count");
+    answer.set(value.subarray(0, 8 - got), got);
     got += value.length;
   }
   const ms = performance.now() - t0;
-  await reader.read();
+  await reader.read(); // the end, so that the socket closes
   reader.releaseLock();
   writer.releaseLock();
   await socket.closed;
-  return { bytes: size, ms, stats: await stats() };
+  return { bytes: Number(new DataView(answer.buffer).getBigUint64(0)), ms, stats: await stats() };
 }
 
 export async function wsDown({ wsURL, size }) {
   const ws = new WebSocket(`${wsURL}/source?n=${size}`);
   ws.binaryType = "arraybuffer";
   const t0 = performance.now();
-  const n = await new Promise((resolve, reject) => {
+  const bytes = await new Promise((resolve, reject) => {
     let n = 0;
     ws.onmessage = (ev) => {
       n += ev.data.byteLength;
@@ -74,7 +93,7 @@ export async function wsDown({ wsURL, size }) {
   });
   const ms = performance.now() - t0;
   ws.close();
-  return { bytes: n, ms };
+  return { bytes, ms };
 }
 
 export async function wsUp({ wsURL, size }) {
@@ -87,16 +106,35 @@ export async function wsUp({ wsURL, size }) {
   const chunk = new Uint8Array(64 << 10);
   const t0 = performance.now();
   const answered = new Promise((resolve) => {
-    ws.onmessage = (ev) => resolve(Number(ev.data));
+    ws.onmessage = (ev) => resolve(Number(ev.data)); // a text message
   });
   for (let sent = 0; sent < size; sent += chunk.length) {
     while (ws.bufferedAmount > 4 << 20) await new Promise((r) => setTimeout(r, 1));
     ws.send(chunk);
   }
-  const n = await answered;
+  const bytes = await answered;
   const ms = performance.now() - t0;
   ws.close();
-  return { bytes: n, ms };
+  return { bytes, ms };
+}
+
+export async function tlsEcho({ host, tlsPort, ca, serverName, size }) {
+  const total = size / 4;
+  const socket = new TCPSocket(host, tlsPort, { secureTransport: "on", expectedServerHostname: serverName, caCerts: ca });
+  const { readable, writable } = await socket.opened;
+  const writer = writable.getWriter();
+  const reader = readable.getReader();
+  const t0 = performance.now();
+  const reading = readAll(reader, total);
+  await writeAll(writer, total);
+  const bytes = await reading;
+  const ms = performance.now() - t0;
+  await writer.close();
+  await reader.read(); // the end, so that the socket closes
+  reader.releaseLock();
+  writer.releaseLock();
+  await socket.closed;
+  return { bytes, ms, stats: await stats() };
 }
 
 // sendCost times small ws.send calls made while a download runs, as the
@@ -123,37 +161,4 @@ export async function sendCost({ wsURL, size }) {
   const ms = performance.now() - t0;
   ws.close();
   return { bytes: n, ms, stats: { sends, sendMs } };
-}
-
-// tlsEcho echoes size / 4 bytes through a TCPSocket with TLS: Go does the
-// crypto both ways.
-export async function tlsEcho({ host, tlsPort, ca, serverName, size }) {
-  const total = size / 4;
-  const socket = new TCPSocket(host, tlsPort, { secureTransport: "on", expectedServerHostname: serverName, caCerts: ca });
-  const { readable, writable } = await socket.opened;
-  const writer = writable.getWriter();
-  const reader = readable.getReader();
-  const chunk = new Uint8Array(64 << 10);
-  const t0 = performance.now();
-  const reading = (async () => {
-    let n = 0;
-    while (n < total) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      n += value.length;
-    }
-    return n;
-  })();
-  for (let sent = 0; sent < total; sent += chunk.length) {
-    await writer.ready;
-    writer.write(chunk);
-  }
-  const n = await reading;
-  const ms = performance.now() - t0;
-  await writer.close();
-  await reader.read();
-  reader.releaseLock();
-  writer.releaseLock();
-  await socket.closed;
-  return { bytes: n, ms, stats: await stats() };
 }
