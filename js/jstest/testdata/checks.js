@@ -4,6 +4,7 @@
 // are returned, not thrown.
 import { load, TCPServerSocket, TCPSocket, UDPSocket } from "/js/index.js";
 import * as transfers from "./transfers.js";
+import { readN } from "./transfers.js";
 
 /** Runs check name and resolves to {ok: result} or {error}. */
 export async function run(name, cfg) {
@@ -81,21 +82,6 @@ async function readLine(reader, carry = { buf: new Uint8Array(0) }) {
     b.set(value, carry.buf.length);
     carry.buf = b;
   }
-}
-
-// readN reads exactly n bytes.
-async function readN(reader, n) {
-  const out = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the stream ended after ${got} of ${n} bytes`);
-    const take = Math.min(value.length, n - got);
-    out.set(value.subarray(0, take), got);
-    got += take;
-    if (take < value.length) throw new Error("read past the end of what was expected");
-  }
-  return out;
 }
 
 // dnsQuery encodes a DNS query for an A record of name, with id, by hand.

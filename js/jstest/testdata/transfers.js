@@ -28,6 +28,21 @@ async function readAll(reader, n = Infinity) {
   return got;
 }
 
+// readN reads exactly n bytes.
+export async function readN(reader, n) {
+  const out = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended after ${got} of ${n} bytes`);
+    const take = Math.min(value.length, n - got);
+    out.set(value.subarray(0, take), got);
+    got += take;
+    if (take < value.length) throw new Error("read past the end of what was expected");
+  }
+  return out;
+}
+
 // writeAll writes size bytes in 64 KiB chunks, as fast as writer takes them.
 async function writeAll(writer, size) {
   const chunk = new Uint8Array(64 << 10);
@@ -64,13 +79,7 @@ export async function tcpUp({ host, sinkPort, size }) {
   await writer.close();
   // The sink answers the count it read, as 8 bytes, once the writes end.
   const reader = readable.getReader();
-  const answer = new Uint8Array(8);
-  for (let got = 0; got < 8; ) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("the sink closed without its count");
-    answer.set(value.subarray(0, 8 - got), got);
-    got += value.length;
-  }
+  const answer = await readN(reader, 8);
   const ms = performance.now() - t0;
   await reader.read(); // the end, so that the socket closes
   reader.releaseLock();

@@ -27,10 +27,6 @@ const (
 	maxHighWater   = 8 << 20
 )
 
-// outSize is the least size of Write's buffer: the largest message the
-// session sends in a browser (maxMessage in wasm/wasmnet/transport_js.go).
-const outSize = 64 << 10
-
 // WebSocket is a JavaScript WebSocket carrying binary messages.
 type WebSocket struct {
 	ws       safejs.Value
@@ -300,13 +296,15 @@ func (w *WebSocket) Write(b []byte) error {
 	// send copies the message at once, so one buffer serves every
 	// message: a new Uint8Array per message cost more than the copy into
 	// it (about 55 µs per 64 KiB in Chromium, for memory touched for the
-	// first time), and garbage.
+	// first time), and garbage. It grows by doubling, to at most twice the
+	// largest message.
 	if w.outLen < len(b) {
-		out, err := w.uint8.New(max(len(b), outSize))
+		n := max(len(b), 2*w.outLen)
+		out, err := w.uint8.New(n)
 		if err != nil {
 			return err
 		}
-		w.out, w.outLen = out, max(len(b), outSize)
+		w.out, w.outLen = out, n
 	}
 	view, err := w.out.Call("subarray", 0, len(b))
 	if err != nil {
