@@ -306,8 +306,8 @@ func (st *stream) writeLoop() {
 		st.mu.Unlock()
 
 		var err error
+		var written int64
 		bufs = bufs[:0]
-		size := 0
 		for _, msg := range batch {
 			payload := msg[wisp.HeaderLen:]
 			if !st.s.throttle(st.s.up, len(payload)) {
@@ -315,11 +315,10 @@ func (st *stream) writeLoop() {
 				break
 			}
 			bufs = append(bufs, payload)
-			size += len(payload)
 		}
 		if err == nil {
 			parts := bufs // WriteTo consumes its slice
-			_, err = parts.WriteTo(st.conn)
+			written, err = parts.WriteTo(st.conn)
 		}
 		clear(bufs)
 		for i, msg := range batch {
@@ -329,7 +328,7 @@ func (st *stream) writeLoop() {
 			buffer.Put(msg)
 			batch[i] = nil
 		}
-		st.s.h.stats.bytesUp.Add(uint64(size))
+		st.s.h.stats.bytesUp.Add(uint64(written))
 		st.active.Store(time.Now().UnixNano())
 		if err != nil {
 			st.mu.Lock()

@@ -137,18 +137,18 @@ func TestBridgeDies(t *testing.T) {
 	}
 	binary.Write(down, binary.BigEndian, uint64(0)) // endless
 
-	started := make(chan struct{}, 2)
+	// Each side signals once, by closing its channel, that data flows.
+	reading, writing := make(chan struct{}), make(chan struct{})
 	errs := make(chan error, 2)
 	go func() {
 		buf := make([]byte, 32<<10)
+		signal := reading
 		var n int
 		for {
 			m, err := down.Read(buf)
-			if n += m; n > 1<<20 {
-				select {
-				case started <- struct{}{}:
-				default:
-				}
+			if n += m; n > 1<<20 && signal != nil {
+				close(signal)
+				signal = nil
 			}
 			if err != nil {
 				errs <- err
@@ -164,13 +164,12 @@ func TestBridgeDies(t *testing.T) {
 				return
 			}
 			if i == 32 {
-				started <- struct{}{}
+				close(writing)
 			}
 		}
 	}()
-	for range 2 {
-		<-started
-	}
+	<-reading
+	<-writing
 
 	srv.CloseClientConnections()
 	srv.Close()
