@@ -335,11 +335,7 @@ func TestForbiddenDestination(t *testing.T) {
 				s.echo(b)
 				return s
 			})
-			select {
-			case <-other.conns:
-				t.Fatal("the bridge connected to a forbidden destination")
-			default:
-			}
+			other.expectNone(t, "the bridge connected to a forbidden destination")
 		})
 	}
 }

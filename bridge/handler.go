@@ -319,7 +319,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		wire.close(CloseTooManySessions, "wasmnet: too many sessions ("+hit.String()+")")
 		return
 	}
-	defer h.release(adm)
 
 	h.wg.Add(1)
 	defer h.wg.Done()
@@ -330,6 +329,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log:      log,
 		scope:    h.scopeFor(tok),
 		lastSeen: lastSeen,
+		adm:      adm,
 	})
 	s.run()
 }

@@ -82,10 +82,8 @@ func (h *Handler) admit(ip netip.Addr, tok *token) (admission, limitKind) {
 	return a, 0
 }
 
-// release uncounts a session that has ended.
+// release uncounts a session that has ended. The caller holds h.mu.
 func (h *Handler) release(a admission) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.admitted--
 	if h.perIP[a.ip]--; h.perIP[a.ip] <= 0 {
 		delete(h.perIP, a.ip)

@@ -267,9 +267,10 @@ func TestLimitMessageSize(t *testing.T) {
 }
 
 // A Wisp v2 client that never sends its first packet is cut off at
-// HandshakeTimeout.
+// HandshakeTimeout. (It is long enough that good's first packet, sent at
+// once, does not miss it on a busy machine.)
 func TestLimitHandshakeTimeout(t *testing.T) {
-	b := startBridge(t, Config{HandshakeTimeout: 500 * time.Millisecond})
+	b := startBridge(t, Config{HandshakeTimeout: 2 * time.Second})
 	m := serveMetrics(t, b.h)
 	good := dialV2(t, b)
 	s := &rawSession{t: t, ws: dialWS(t, b.url, "wisp-v2")}
@@ -285,9 +286,10 @@ func TestLimitHandshakeTimeout(t *testing.T) {
 }
 
 // A session with no streams is closed after IdleTimeout without a packet
-// from its client, though the client answers pings.
+// from its client, though the client answers pings. The client has half
+// of IdleTimeout to answer a ping, or it counts as vanished instead.
 func TestLimitIdleSession(t *testing.T) {
-	b := startBridge(t, Config{IdleTimeout: time.Second})
+	b := startBridge(t, Config{IdleTimeout: 3 * time.Second})
 	m := serveMetrics(t, b.h)
 	s := dialV2(t, b)
 	s.echo(b)
@@ -315,8 +317,10 @@ func TestLimitLiveness(t *testing.T) {
 	dialV2(t, b).echo(b)
 }
 
+// A stream that carries nothing for StreamIdleTimeout is closed; the
+// session goes on. (Each echo must finish within the timeout.)
 func TestLimitStreamIdle(t *testing.T) {
-	b := startBridge(t, Config{StreamIdleTimeout: 500 * time.Millisecond})
+	b := startBridge(t, Config{StreamIdleTimeout: 2 * time.Second})
 	m := serveMetrics(t, b.h)
 	s := dialV2(t, b)
 	s.connect(1, b.echo.String())

@@ -206,11 +206,13 @@ func (l *listener) clientClose(wisp.Reason) { l.end(0, false) }
 func (l *listener) grant(int) {}
 
 // end closes the listener, which frees its port or name at once, and tells
-// the client why unless r is zero.
+// the client why unless r is zero. The port or name is free before the
+// CLOSE goes and before Stats stops counting the listener, so that a
+// client may listen on it again as soon as it hears.
 func (l *listener) end(r wisp.Reason, _ bool) {
 	l.once.Do(func() {
-		l.s.remove(l.id, r)
 		l.closeListener()
+		l.s.remove(l.id, r)
 	})
 }
 

@@ -124,7 +124,8 @@ func TestSlowReadersBounded(t *testing.T) {
 	}
 	defer r.Close()
 	// Watch until the floods have filled the wasmnet clients' windows
-	// (wasmnet.DefaultWindow each, held by the clients, not the bridge), then a while
+	// (wasmnet.DefaultWindow each, held by the clients, not the bridge) and
+	// the buffers on the way, so that they send no more, then a while
 	// longer: the bound must hold at every look.
 	var maxBuffered, maxRSS int64
 	look := func() {
@@ -138,10 +139,19 @@ func TestSlowReadersBounded(t *testing.T) {
 			t.Fatalf("bridge RSS grew by %s for %d clients that stopped reading, over %s", load.MiB(grown), clients, load.MiB(2*bound+allowance))
 		}
 	}
-	waitFor(t, "the floods to fill the clients' windows", func() bool {
+	// Some 700 MiB fill those buffers; the deadline is a hang guard.
+	last, still := int64(-1), 0
+	for deadline := time.Now().Add(time.Minute); still < 25; time.Sleep(20 * time.Millisecond) { // half a second without a byte
+		if time.Now().After(deadline) {
+			t.Fatalf("the floods still send after a minute (%s so far)", load.MiB(last))
+		}
 		look()
-		return flood.Sent.Load() >= clients/2*512<<10
-	})
+		if sent := int64(flood.Sent.Load()); sent != last {
+			last, still = sent, 0
+		} else {
+			still++
+		}
+	}
 	for range 40 {
 		look()
 		time.Sleep(25 * time.Millisecond)

@@ -387,6 +387,27 @@ func (d *destination) accept(t *testing.T) *net.TCPConn {
 	}
 }
 
+// expectNone fails the test if the bridge has connected to the destination
+// so far. A look at conns alone could miss a connection the listener has
+// queued and not yet accepted, so it connects itself and takes
+// connections until its own: the kernel's accept queue keeps their order,
+// so any connection made earlier comes first.
+func (d *destination) expectNone(t *testing.T, what string) {
+	t.Helper()
+	marker, err := net.Dial("tcp", d.addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer marker.Close()
+	for {
+		c := d.accept(t)
+		if c.RemoteAddr().String() == marker.LocalAddr().String() {
+			return
+		}
+		t.Errorf("%s: a connection from %v", what, c.RemoteAddr())
+	}
+}
+
 // testLog sends the bridge's log to the test's log, shown when it fails.
 type testLog struct{ t testing.TB }
 

@@ -81,6 +81,7 @@ type sessionParams struct {
 	log      *slog.Logger
 	scope    *scope
 	lastSeen *atomic.Int64 // updated by the wire on pongs; nil for none
+	adm      admission     // the session's place in the limits, freed as it ends
 }
 
 // session serves one WebSocket.
@@ -91,6 +92,7 @@ type session struct {
 	v2    bool
 	log   *slog.Logger
 	scope *scope
+	adm   admission
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -153,6 +155,7 @@ func newSession(h *Handler, p sessionParams) *session {
 		v2:       p.v2,
 		log:      p.log,
 		scope:    p.scope,
+		adm:      p.adm,
 		start:    time.Now(),
 		lastSeen: p.lastSeen,
 		streams:  make(map[uint32]channel),

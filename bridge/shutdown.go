@@ -83,9 +83,13 @@ func (h *Handler) register(s *session) {
 	}
 }
 
+// unregister frees the session's place in the limits with its place in
+// the list, so that once Stats shows a session gone, a new one may take
+// its place.
 func (h *Handler) unregister(s *session) {
 	h.mu.Lock()
 	delete(h.sessions, s)
+	h.release(s.adm)
 	h.mu.Unlock()
 	h.stats.sessions.Add(-1)
 }

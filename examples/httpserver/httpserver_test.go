@@ -42,11 +42,12 @@ func TestUnderWazero(t *testing.T) {
 	d := &wasmnet.Dialer{Bridge: b.URL}
 	defer d.Close()
 	var l net.Listener
-	for range 100 { // the bridge notices the closed WebSocket soon after
+	// The bridge notices the closed WebSocket soon after; the deadline
+	// only guards against a hang.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if l, err = d.Listen("tcp", ":"+u.Port()); err == nil {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	if err != nil {
 		t.Fatalf("the port of the killed guest is still taken: %v", err)

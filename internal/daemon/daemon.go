@@ -12,9 +12,11 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -120,15 +122,57 @@ func Start(t testing.TB, name string, args ...string) *Process {
 	return p
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a port on 127.0.0.1 that was free a moment ago, for TCP
+// and UDP.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low, _ := FreePorts(t, 1)
+	return low
+}
+
+// FreePorts returns n consecutive ports on 127.0.0.1 that were free a
+// moment ago, for TCP and UDP. They lie below the kernel's ephemeral
+// range, so that between the look and the server's bind no connection
+// (from any of the test processes go test runs at once) is given one.
+func FreePorts(t testing.TB, n int) (low, high int) {
+	t.Helper()
+	top := ephemeralLow() - n
+	for range 100 {
+		start := 10000 + rand.IntN(max(top-10000, 1))
+		if portsFree(start, n) {
+			return start, start + n - 1
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no %d free ports between 10000 and %d", n, top+n)
+	return 0, 0
+}
+
+func portsFree(start, n int) bool {
+	for p := start; p < start+n; p++ {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return false
+		}
+		ln.Close()
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return false
+		}
+		pc.Close()
+	}
+	return true
+}
+
+// ephemeralLow is where the kernel's ephemeral ports begin.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if f := strings.Fields(string(b)); err == nil && len(f) == 2 {
+		if low, err := strconv.Atoi(f[0]); err == nil && low > 10000 {
+			return low
+		}
+	}
+	return 32768
 }
 
 // WaitTCP waits until something accepts connections on addr, as a hang

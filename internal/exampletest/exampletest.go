@@ -14,8 +14,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -28,6 +26,7 @@ import (
 	"time"
 
 	"github.com/wasmnet/wasmnet/bridge"
+	"github.com/wasmnet/wasmnet/internal/daemon"
 	"github.com/wasmnet/wasmnet/internal/webserve"
 	"github.com/wasmnet/wasmnet/wasm/host"
 )
@@ -342,22 +341,8 @@ var goroot = sync.OnceValues(func() (string, error) {
 // a bridge to let clients listen on.
 func FreePortRange(t testing.TB, n int) (low, high uint16) {
 	t.Helper()
-	for start := 30000 + rand.IntN(20000); start+n < 65000; start += n {
-		free := true
-		for p := start; p < start+n && free; p++ {
-			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				free = false
-				continue
-			}
-			ln.Close()
-		}
-		if free {
-			return uint16(start), uint16(start + n - 1)
-		}
-	}
-	t.Fatal("no free port range")
-	return 0, 0
+	l, h := daemon.FreePorts(t, n)
+	return uint16(l), uint16(h)
 }
 
 // goBuild builds the package in dir (relative to the repository root) with

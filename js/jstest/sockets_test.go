@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wasmnet/wasmnet/internal/services"
 )
@@ -191,12 +192,16 @@ func testStartTLS(t *testing.T, e *env, ctx context.Context, where string) {
 // trying to send: the window holds the bridge back, the bridge stops
 // reading from the server, and the server's writes block. An
 // implementation that read ahead of the page (a high-water mark on the
-// readable, a read loop) would let the server send hundreds of MiB.
+// readable, a read loop) would let the server send hundreds of MiB, and
+// its count would not settle. The page waits for the count to settle
+// rather than a fixed time, which a busy machine could outlast.
 func testStopReading(t *testing.T, e *env, ctx context.Context, where string, window int) {
 	const (
 		first = 1 << 20
 		after = 2 << 20
-		pause = 3000 // ms
+		quiet = 1000  // ms without a byte sent that count as settled
+		limit = 30000 // ms to wait at most for that
+		hold  = 1000  // ms to go on not reading, once settled
 	)
 	type snapshot struct {
 		Sent  int64
@@ -207,8 +212,9 @@ func testStopReading(t *testing.T, e *env, ctx context.Context, where string, wi
 	var r struct {
 		Stopped, Mid, End, Resumed snapshot
 		Mismatches                 int
+		Settled                    bool
 	}
-	cfg := e.with("first", first, "after", after, "pause", pause)
+	cfg := e.with("first", first, "after", after, "quiet", quiet, "limit", limit, "hold", hold)
 	if window > 0 {
 		cfg["receiveBufferSize"] = window
 	}
@@ -235,8 +241,11 @@ func testStopReading(t *testing.T, e *env, ctx context.Context, where string, wi
 	if got := r.End.Sent - r.Stopped.Read; got > bound {
 		t.Errorf("the server sent %d KiB more than the page read; want at most %d KiB in flight", got>>10, bound>>10)
 	}
+	if !r.Settled {
+		t.Errorf("the server was still sending %v after the page stopped reading; want it held back", time.Duration(limit)*time.Millisecond)
+	}
 	if got := r.End.Sent - r.Mid.Sent; got > 4<<20 {
-		t.Errorf("the server still sent %d KiB in the second half of the pause; want it stopped", got>>10)
+		t.Errorf("the server sent %d KiB more in the %d ms after it had settled; want it stopped", got>>10, hold)
 	}
 	if got := r.End.Stats.WasmMemory - r.Stopped.Stats.WasmMemory; got > 16<<20 {
 		t.Errorf("the Go runtime's memory grew by %d MiB during the pause", got>>20)
@@ -254,7 +263,7 @@ func testStopReading(t *testing.T, e *env, ctx context.Context, where string, wi
 		t.Errorf("after the pause the server sent %d more bytes, and the page read %d past what it had sent by then; want it sending again",
 			r.Resumed.Sent-r.End.Sent, r.Resumed.Read-r.End.Sent)
 	}
-	t.Logf("paused: server sent %d KiB more (%d KiB in the second half), %d KiB in flight; runtime held %d KiB; wasm memory %d MiB",
+	t.Logf("paused: server sent %d KiB more (%d KiB once settled), %d KiB in flight; runtime held %d KiB; wasm memory %d MiB",
 		(r.End.Sent-r.Stopped.Sent)>>10, (r.End.Sent-r.Mid.Sent)>>10, (r.End.Sent-r.Stopped.Read)>>10, r.End.Stats.RecvBuffered>>10, r.End.Stats.WasmMemory>>20)
 }
 

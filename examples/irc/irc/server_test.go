@@ -330,8 +330,9 @@ func TestServerLineTooLong(t *testing.T) {
 func TestServerDeadClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	// Pings come soon; the answer has a second.
-	addr := startServer(t, &Server{PingInterval: 50 * time.Millisecond, PingTimeout: time.Second})
+	// Pings come soon; the answer has 3s, which alice, who answers at
+	// once, must not miss on a busy machine.
+	addr := startServer(t, &Server{PingInterval: 50 * time.Millisecond, PingTimeout: 3 * time.Second})
 	alice := connect(t, ctx, addr, "alice")
 	join(t, ctx, alice, "#c")
 	// alice reads all along, so that she answers every PING in time.
@@ -368,10 +369,10 @@ func TestServerDeadClient(t *testing.T) {
 	defer dead.Close()
 	io.WriteString(dead, "NICK dead\r\nUSER dead 0 * :Dead\r\nJOIN #c\r\n")
 	aliceHears("dead JOIN #c")
-	aliceHears("dead QUIT Ping timeout: 1s")
+	aliceHears("dead QUIT Ping timeout: 3s")
 
 	lines := readAll(t, dead)
-	if !strings.Contains(lines, "\nPING :irc.wasmnet\r\n") || !strings.HasSuffix(lines, "\nERROR :Closing Link: 127.0.0.1 (Ping timeout: 1s)\r\n") {
+	if !strings.Contains(lines, "\nPING :irc.wasmnet\r\n") || !strings.HasSuffix(lines, "\nERROR :Closing Link: 127.0.0.1 (Ping timeout: 3s)\r\n") {
 		t.Errorf("the dead client was sent:\n%s", lines)
 	}
 	if lines := readAll(t, mute); lines != "ERROR :Closing Link: 127.0.0.1 (Registration timeout)\r\n" {

@@ -324,9 +324,11 @@ const checks = {
   },
 
   // stopReading reads an endless source a while, stops reading, and
-  // reports what the server sent and what the tab holds as time passes;
-  // then reads again, to show that the stream was alive all along.
-  async stopReading({ host, sourcePort, sentURL, first, pause, after, receiveBufferSize }) {
+  // reports what the server sent and what the tab holds: when it stopped
+  // reading; once the server's count has not moved for quiet ms, or after
+  // at most limit ms (settled says which); and hold ms later. Then it reads
+  // again, to show that the stream was alive all along.
+  async stopReading({ host, sourcePort, sentURL, first, quiet, limit, hold, after, receiveBufferSize }) {
     const sent = async () => (await (await fetch(sentURL, { cache: "no-store" })).json()).sent;
     const heap = () => globalThis.performance?.memory?.usedJSHeapSize ?? null;
     const runtime = await load();
@@ -352,9 +354,20 @@ const checks = {
     };
     await consume(first);
     const stopped = { sent: await sent(), stats: await runtime.stats(), heap: heap(), read: offset };
-    await new Promise((r) => setTimeout(r, pause / 2));
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    let settled = false;
+    for (let last = stopped.sent, since = Date.now(), start = since; Date.now() - start < limit; ) {
+      await sleep(100);
+      const now = await sent();
+      if (now !== last) {
+        [last, since] = [now, Date.now()];
+      } else if (Date.now() - since >= quiet) {
+        settled = true;
+        break;
+      }
+    }
     const mid = { sent: await sent(), stats: await runtime.stats(), heap: heap() };
-    await new Promise((r) => setTimeout(r, pause / 2));
+    await sleep(hold);
     const end = { sent: await sent(), stats: await runtime.stats(), heap: heap() };
     // Read what was in flight, then after bytes more, which the server
     // can only have sent once the page read again.
@@ -364,7 +377,7 @@ const checks = {
     writer.releaseLock();
     await socket.close();
     for (const s of [stopped, mid, end, resumed]) s.sent -= base;
-    return { stopped, mid, end, resumed, mismatches };
+    return { stopped, mid, end, resumed, mismatches, settled };
   },
 
   // types lists what Go registered and what the runtime's objects have,
