@@ -167,8 +167,10 @@ func (p *cutProxy) stop() {
 // within the idle timeout: the bridge hears no pong, and resets the
 // destinations of its streams.
 func TestVanishedClientReleasesDestinations(t *testing.T) {
+	t.Parallel() // it waits for its timeouts
 	for _, frozen := range []bool{false, true} {
 		t.Run(fmt.Sprintf("frozen=%v", frozen), func(t *testing.T) {
+			t.Parallel()
 			b := startBridge(t, Config{
 				Policy: Policy{Allow: []Rule{mustRule(t, "127.0.0.1/32")}},
 				// Room for the live client's pongs on a busy machine: the

@@ -270,6 +270,7 @@ func TestLimitMessageSize(t *testing.T) {
 // HandshakeTimeout. (It is long enough that good's first packet, sent at
 // once, does not miss it on a busy machine.)
 func TestLimitHandshakeTimeout(t *testing.T) {
+	t.Parallel() // it waits for its timeouts
 	b := startBridge(t, Config{HandshakeTimeout: 2 * time.Second})
 	m := serveMetrics(t, b.h)
 	good := dialV2(t, b)
@@ -289,6 +290,7 @@ func TestLimitHandshakeTimeout(t *testing.T) {
 // from its client, though the client answers pings. The client has half
 // of IdleTimeout to answer a ping, or it counts as vanished instead.
 func TestLimitIdleSession(t *testing.T) {
+	t.Parallel() // it waits for its timeouts
 	b := startBridge(t, Config{IdleTimeout: 3 * time.Second})
 	m := serveMetrics(t, b.h)
 	s := dialV2(t, b)
@@ -301,6 +303,7 @@ func TestLimitIdleSession(t *testing.T) {
 // A client that answers nothing, not even pings, is dropped after
 // IdleTimeout, streams or not, without a close frame it would not read.
 func TestLimitLiveness(t *testing.T) {
+	t.Parallel() // it waits for its timeouts
 	b := startBridge(t, Config{IdleTimeout: time.Second})
 	m := serveMetrics(t, b.h)
 	s := dialV2(t, b)
@@ -320,6 +323,7 @@ func TestLimitLiveness(t *testing.T) {
 // A stream that carries nothing for StreamIdleTimeout is closed; the
 // session goes on. (Each echo must finish within the timeout.)
 func TestLimitStreamIdle(t *testing.T) {
+	t.Parallel() // it waits for its timeouts
 	b := startBridge(t, Config{StreamIdleTimeout: 2 * time.Second})
 	m := serveMetrics(t, b.h)
 	s := dialV2(t, b)

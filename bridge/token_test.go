@@ -486,6 +486,7 @@ func TestTokenLimitRate(t *testing.T) {
 // A session ends when its token expires: each stream gets CLOSE(0xD7),
 // then the WebSocket closes with CloseTokenExpired.
 func TestTokenExpiresDuringSession(t *testing.T) {
+	t.Parallel() // it waits for its timeouts
 	b, key := startTokenBridge(t, Config{})
 	tok := mint(t, key, Claims{Allow: []string{b.echoRule()}, Expires: time.Now().Add(5 * time.Second).Unix()}) // 4-5 s, in whole seconds
 	s := tokenSession(t, b, tok)
