@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmnet/wasmnet/internal/daemon"
 	"github.com/wasmnet/wasmnet/internal/services"
 	"github.com/wasmnet/wasmnet/wasm/wasmnet"
 )
@@ -259,7 +260,9 @@ func TestBridgeRestartUnderLoad(t *testing.T) {
 		t.Cleanup(stop)
 		return ln.Addr().String(), stop
 	}
-	addr, stop := start("127.0.0.1:0")
+	// A port below the ephemeral range, which no connection can be given
+	// while the bridge is down.
+	addr, stop := start(fmt.Sprintf("127.0.0.1:%d", daemon.FreePort(t)))
 	d := &wasmnet.Dialer{Bridge: "ws://" + addr + "/", Timeout: hang}
 	t.Cleanup(func() { d.Close() })
 
