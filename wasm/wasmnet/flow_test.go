@@ -142,13 +142,11 @@ func TestBridgeDies(t *testing.T) {
 	errs := make(chan error, 2)
 	go func() {
 		buf := make([]byte, 32<<10)
-		signal := reading
 		var n int
 		for {
 			m, err := down.Read(buf)
-			if n += m; n > 1<<20 && signal != nil {
-				close(signal)
-				signal = nil
+			if n += m; n > 1<<20 && n-m <= 1<<20 { // crossing 1 MiB
+				close(reading)
 			}
 			if err != nil {
 				errs <- err
